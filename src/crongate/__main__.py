@@ -1,0 +1,3 @@
+from crongate.cli import main
+
+main()
