@@ -1,0 +1,2 @@
+const NIGHTLY = { hourUTC: 2, minuteUTC: 30 };
+export default NIGHTLY;

@@ -1,0 +1,3 @@
+export const PREFIX = "app";
+const five = 5;
+export { five as FIVE };

@@ -1,0 +1,1 @@
+export { REGION_LIST as REGIONS } from "./regions";

@@ -1,0 +1,1 @@
+export const REGION_LIST = ["eu", "us"];

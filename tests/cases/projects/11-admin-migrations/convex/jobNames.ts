@@ -1,0 +1,1 @@
+export const JOB_NAMES = { sync: "traffic-sync" } as const;
