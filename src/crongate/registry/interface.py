@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from crongate.model import RegistryRow
@@ -41,6 +42,11 @@ class RegistrySource(abc.ABC):
 
     #: What to show the user: a deployment URL or a file path, never a secret.
     label: str
+
+    #: The time the rows describe, in UTC. It is None for a live deployment, which is
+    #: judged now. For a snapshot it is the time the snapshot was taken, because stale
+    #: and never-run must be judged at that time, not at the time crongate runs.
+    taken_at: datetime | None = None
 
     @abc.abstractmethod
     def read_rows(self) -> list[RegistryRow]:

@@ -1,0 +1,334 @@
+"""Registry rows from export ZIPs, JSON and JSON Lines files."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from crongate.errors import EXIT_USAGE, SnapshotError
+from crongate.registry.interface import FieldMap
+from crongate.registry.snapshot import SnapshotRegistry, decode_value
+
+# 2026-12-01T12:00:00Z in milliseconds.
+NOON_MS = 1_796_126_400_000
+
+DOCUMENTS = [
+    {
+        "_id": "k17aaa",
+        "_creationTime": 1_790_000_000_000.25,
+        "jobKey": "traffic-sync",
+        "name": "Traffic sync",
+        "interval": {"type": "minutes", "value": 5},
+        "enabled": True,
+        "totalRuns": 120,
+        "successCount": 118,
+        "errorCount": 2,
+        "lastRunAt": float(NOON_MS),
+        "lastStatus": "success",
+        "createdAt": 1_790_000_000_000.0,
+        "updatedAt": float(NOON_MS - 60_000),
+    },
+    {
+        "_id": "k17bbb",
+        "_creationTime": 1_790_000_000_100.5,
+        "jobKey": "cleanup",
+        "name": "Cleanup",
+        "interval": {"type": "hours", "value": 1},
+        "enabled": False,
+        "errorRate": {"$float": base64.b64encode(struct.pack("<d", math.nan)).decode()},
+        "token": {"$bytes": base64.b64encode(b"\x00\x01").decode()},
+    },
+]
+
+
+def jsonl(documents: list[dict]) -> str:
+    return "".join(json.dumps(document) + "\n" for document in documents)
+
+
+def write_export(path: Path, members: dict[str, str]) -> Path:
+    """Write a ZIP laid out as `npx convex export` writes it."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.md", "This is a Convex snapshot export.\n")
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return path
+
+
+def standard_members(table: str = "systemJobs", prefix: str = "") -> dict[str, str]:
+    return {
+        f"{prefix}_tables/documents.jsonl": jsonl([{"name": table, "id": 10001}, {"name": "users", "id": 10002}]),
+        f"{prefix}{table}/documents.jsonl": jsonl(DOCUMENTS),
+        f"{prefix}{table}/generated_schema.jsonl": '"uniform"\n',
+        f"{prefix}users/documents.jsonl": jsonl([{"_id": "u1", "name": "Ada"}]),
+    }
+
+
+# -- ZIP exports --
+
+
+def test_zip_reads_rows(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members())
+    rows = SnapshotRegistry(path).read_rows()
+    assert [row.key for row in rows] == ["traffic-sync", "cleanup"]
+    assert rows[0].total_runs == 120
+    assert rows[0].schedule == {"type": "minutes", "value": 5}
+    assert rows[0].doc_id == "k17aaa"
+    assert rows[1].enabled is False
+
+
+def test_zip_export_values(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members())
+    rows = SnapshotRegistry(path).read_rows()
+    assert isinstance(rows[0].raw["totalRuns"], int)
+    assert isinstance(rows[0].raw["createdAt"], float)
+    assert math.isnan(rows[1].raw["errorRate"])
+    assert rows[1].raw["token"] == b"\x00\x01"
+
+
+def test_zip_component(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members(prefix="_components/jobs/"))
+    rows = SnapshotRegistry(path, component="jobs").read_rows()
+    assert len(rows) == 2
+
+
+def test_zip_nested_component(tmp_path):
+    members = standard_members(prefix="_components/outer/_components/inner/")
+    path = write_export(tmp_path / "export.zip", members)
+    rows = SnapshotRegistry(path, component="outer/inner").read_rows()
+    assert rows[0].key == "traffic-sync"
+
+
+def test_zip_custom_table(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members(table="jobRegistry"))
+    rows = SnapshotRegistry(path, table="jobRegistry").read_rows()
+    assert len(rows) == 2
+
+
+def test_zip_missing_table(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members(table="jobRegistry"))
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "has no systemJobs/documents.jsonl" in caught.value.message
+    assert "tables in it: jobRegistry, users" in caught.value.message
+    assert "registry.table" in caught.value.hint
+
+
+def test_zip_missing_table_names_components(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members(prefix="_components/jobs/"))
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "registry.component to one of: jobs" in caught.value.hint
+
+
+def test_zip_bad_line(tmp_path):
+    text = jsonl(DOCUMENTS[:1]) + "{not json\n"
+    path = write_export(tmp_path / "export.zip", {"systemJobs/documents.jsonl": text})
+    with pytest.raises(SnapshotError, match=r"export.zip!systemJobs/documents.jsonl: line 2 is not valid JSON"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_zip_corrupt(tmp_path):
+    path = tmp_path / "export.zip"
+    path.write_bytes(b"PK\x03\x04 this is not a zip")
+    with pytest.raises(SnapshotError, match="not a valid ZIP file"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_zip_truncated(tmp_path):
+    good = write_export(tmp_path / "good.zip", standard_members())
+    path = tmp_path / "export.zip"
+    path.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(SnapshotError):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_zip_crc_mismatch(tmp_path):
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("systemJobs/documents.jsonl", jsonl(DOCUMENTS))
+    data = bytearray(path.read_bytes())
+    data[data.index(b"traffic-sync")] = ord("T")
+    path.write_bytes(bytes(data))
+    with pytest.raises(SnapshotError, match="corrupt ZIP"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_corrupt_error_exit_code(tmp_path):
+    path = tmp_path / "export.zip"
+    path.write_bytes(b"garbage")
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert caught.value.exit_code == EXIT_USAGE
+
+
+# -- taken_at --
+
+
+def test_taken_at_from_name(tmp_path):
+    nanoseconds = 1_796_126_400_000_000_000
+    path = write_export(tmp_path / f"snapshot_{nanoseconds}.zip", standard_members())
+    assert SnapshotRegistry(path).taken_at == datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_taken_at_from_rows(tmp_path):
+    path = write_export(tmp_path / "export.zip", standard_members())
+    assert SnapshotRegistry(path).taken_at == datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_taken_at_from_creation_time(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"jobKey": "a", "_creationTime": float(NOON_MS)}]))
+    assert SnapshotRegistry(path).taken_at == datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_taken_at_unknown(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"jobKey": "a"}]))
+    assert SnapshotRegistry(path).taken_at is None
+
+
+# -- JSON and JSON Lines --
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [DOCUMENTS, {"value": DOCUMENTS}, {"status": "success", "value": DOCUMENTS, "logLines": []}],
+    ids=["list", "value", "reply"],
+)
+def test_json_shapes(tmp_path, payload):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(payload))
+    rows = SnapshotRegistry(path).read_rows()
+    assert [row.key for row in rows] == ["traffic-sync", "cleanup"]
+
+
+def test_json_clean_int64(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"jobKey": "a", "totalRuns": "42"}]))
+    assert SnapshotRegistry(path).read_rows()[0].total_runs == 42
+
+
+def test_json_error_reply(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps({"status": "error", "errorMessage": "Uncaught Error: boom"}))
+    with pytest.raises(SnapshotError, match="failed function call: Uncaught Error: boom"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_json_no_list(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps({"rows": 3}))
+    with pytest.raises(SnapshotError, match="contains no list of rows"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_json_invalid(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text('[\n  {"jobKey": "a"},\n  {oops}\n]')
+    with pytest.raises(SnapshotError, match="not valid JSON: .* at line 3"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_json_not_utf8(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_bytes(b'[{"jobKey": "\xff"}]')
+    with pytest.raises(SnapshotError, match="not UTF-8"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_jsonl_rows(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(jsonl(DOCUMENTS) + "\n")
+    rows = SnapshotRegistry(path).read_rows()
+    assert len(rows) == 2
+
+
+def test_jsonl_bad_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(jsonl(DOCUMENTS) + '{"jobKey": \n')
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert f"{path}: line 3 is not valid JSON" in caught.value.message
+
+
+def test_document_not_object(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(jsonl(DOCUMENTS) + "[1, 2]\n")
+    with pytest.raises(SnapshotError, match="line 3 is not a JSON object"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_document_without_key(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"jobKey": "a"}, {"name": "b"}]))
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "document 1 has no 'jobKey' field" in caught.value.message
+    assert "registry.fields.key" in caught.value.hint
+
+
+def test_document_wrong_type(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"jobKey": "a", "enabled": "yes"}]))
+    with pytest.raises(SnapshotError, match="document 0: field 'enabled'"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_custom_fields(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"key": "a", "active": True}]))
+    rows = SnapshotRegistry(path, fields=FieldMap(key="key", enabled="active")).read_rows()
+    assert rows[0].enabled is True
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SnapshotError, match="does not exist"):
+        SnapshotRegistry(tmp_path / "nope.zip").read_rows()
+
+
+def test_unknown_suffix(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("jobKey\na\n")
+    with pytest.raises(SnapshotError, match="unknown type '.csv'"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_label_is_path(tmp_path):
+    path = tmp_path / "rows.json"
+    assert SnapshotRegistry(path).label == str(path)
+
+
+# -- value decoding --
+
+
+def test_decode_integer():
+    encoded = base64.b64encode((-5).to_bytes(8, "little", signed=True)).decode()
+    assert decode_value({"$integer": encoded}) == -5
+
+
+def test_decode_infinity():
+    encoded = base64.b64encode(struct.pack("<d", math.inf)).decode()
+    assert decode_value([{"$float": encoded}]) == [math.inf]
+
+
+def test_decode_bad_base64():
+    with pytest.raises(ValueError, match="not valid base64"):
+        decode_value({"$bytes": "***"})
+
+
+def test_decode_plain_object():
+    assert decode_value({"a": 1, "b": 2.0}) == {"a": 1, "b": 2.0}
+
+
+def test_bad_encoding_is_snapshot_error(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps([{"jobKey": "a", "x": {"$float": "AAAA"}}]))
+    with pytest.raises(SnapshotError, match="expected 8"):
+        SnapshotRegistry(path).read_rows()
