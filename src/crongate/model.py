@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -162,6 +163,7 @@ class CheckResult:
     rows_read: int | None = None
     fail_on: Severity | None = Severity.ERROR  # None means --fail-on never
     pre_deploy: bool = False
+    judged_at: datetime | None = None  # when stale and never-run were judged: now, or a snapshot's time
 
     @property
     def gate_findings(self) -> tuple[Finding, ...]:

@@ -1,0 +1,59 @@
+"""Keeping secrets out of every output.
+
+A deploy key enters crongate in one place (the CLI reads it from the environment) and is
+registered here at once. The logging filter and the reporters' last step pass text through
+``redact``, so a key that a server echoes back, or that an exception carries, is replaced
+before it can be written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+REDACTED = "***"
+_MIN_SECRET_LENGTH = 6  # shorter strings would redact ordinary words
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret, and the parts of a Convex key that are secret on their own."""
+    if not value:
+        return
+    parts = {value}
+    # "prod:name|token", "preview:team:project|token": the token after "|" is the secret
+    # part, and a key may also be sent as "token:base64(identity)".
+    if "|" in value:
+        parts.add(value.split("|", 1)[1])
+    with _lock:
+        _secrets.update(part for part in parts if len(part) >= _MIN_SECRET_LENGTH)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every registered secret replaced by ``***``."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def forget_secrets() -> None:
+    """Drop every registered secret (tests run many commands in one process)."""
+    with _lock:
+        _secrets.clear()
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts registered secrets from each record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.exc_info:
+            record.msg = cleaned
+            record.args = None
+        return True
