@@ -12,12 +12,12 @@ HEADER = ('import { cronJobs } from "convex/server";\n'
           "const crons = cronJobs();\n")
 
 
-def read(body: str, footer: str = "export default crons;\n"):
+def read_body(body: str, footer: str = "export default crons;\n"):
     return read_crons_source(HEADER + body + footer, "convex/crons.ts")
 
 
 def test_location_counts_characters() -> None:
-    reading = read('/* é */ crons.interval("a", { minutes: 1 }, internal.a.b);\n')
+    reading = read_body('/* é */ crons.interval("a", { minutes: 1 }, internal.a.b);\n')
     location = reading.jobs[0].location
     assert location.file == "convex/crons.ts"
     assert location.line == 4
@@ -25,7 +25,7 @@ def test_location_counts_characters() -> None:
 
 
 def test_duplicate_message_quotes_convex() -> None:
-    reading = read('crons.hourly("x", internal.a.b);\ncrons.hourly("x", internal.a.c);\n')
+    reading = read_body('crons.hourly("x", internal.a.b);\ncrons.hourly("x", internal.a.c);\n')
     finding = reading.findings[0]
     assert finding.rule == "duplicate-name"
     assert finding.message == "Cron identifier registered twice: x"
@@ -35,7 +35,7 @@ def test_duplicate_message_quotes_convex() -> None:
 
 
 def test_dynamic_finding_is_warning_with_reason() -> None:
-    reading = read("crons.hourly(process.env.NAME!, internal.a.b);\n")
+    reading = read_body("crons.hourly(process.env.NAME!, internal.a.b);\n")
     finding = reading.findings[0]
     assert finding.rule == "dynamic-registration"
     assert finding.severity is Severity.WARNING
@@ -45,7 +45,7 @@ def test_dynamic_finding_is_warning_with_reason() -> None:
 
 
 def test_missing_default_export_has_no_line() -> None:
-    reading = read('crons.hourly("x", internal.a.b);\n', footer="")
+    reading = read_body('crons.hourly("x", internal.a.b);\n', footer="")
     finding = reading.findings[0]
     assert finding.rule == "missing-default-export"
     assert finding.location.line is None
@@ -53,29 +53,29 @@ def test_missing_default_export_has_no_line() -> None:
 
 
 def test_default_export_detected() -> None:
-    reading = read('crons.hourly("x", internal.a.b);\n')
+    reading = read_body('crons.hourly("x", internal.a.b);\n')
     assert reading.has_default_export is True
 
 
 def test_schedule_problems_become_findings() -> None:
-    reading = read('crons.daily("x", { hourUTC: 25 }, internal.a.b);\n')
+    reading = read_body('crons.daily("x", { hourUTC: 25 }, internal.a.b);\n')
     rules = [finding.rule for finding in reading.findings]
     assert rules == ["invalid-schedule"]
     assert reading.findings[0].job == "x"
 
 
 def test_condition_of_else_if_chain() -> None:
-    reading = read('if (a) {} else if (b) crons.hourly("x", internal.a.b);\n')
+    reading = read_body('if (a) {} else if (b) crons.hourly("x", internal.a.b);\n')
     assert reading.jobs[0].condition == "!(a) && b"
 
 
 def test_description_read_from_comment() -> None:
-    reading = read('// Rotates the logs.\ncrons.hourly("x", internal.a.b);\n')
+    reading = read_body('// Rotates the logs.\ncrons.hourly("x", internal.a.b);\n')
     assert reading.jobs[0].description == "Rotates the logs."
 
 
 def test_recursive_helper_registers_once() -> None:
-    reading = read('function again() { again(); crons.hourly("x", internal.a.b); }\nagain();\n')
+    reading = read_body('function again() { again(); crons.hourly("x", internal.a.b); }\nagain();\n')
     assert len(reading.jobs) == 1
 
 

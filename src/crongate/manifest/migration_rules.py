@@ -13,7 +13,7 @@ from typing import Any
 
 from crongate import schedule as schedules
 from crongate.config import ScaffoldSettings
-from crongate.keys import keys_for_cron_name, slugify
+from crongate.keys import keys_for_cron_name, new_row_key, slugify
 from crongate.model import CronJob, Finding, Location, Migration
 from crongate.registry.interface import FieldMap
 from crongate.rules import RULES
@@ -33,8 +33,8 @@ def migration_function_name(cron_name: str) -> str:
 
 
 def expected_key(cron_name: str, key_map: Mapping[str, str]) -> str:
-    """Return the job key a new row should get: the configured one, else the slug, else the name."""
-    return key_map.get(cron_name) or slugify(cron_name) or cron_name
+    """Return the job key a new row should get (see ``crongate.keys.new_row_key``)."""
+    return new_row_key(cron_name, key_map)
 
 
 def migration_findings(
