@@ -236,7 +236,9 @@ class FakeDeployment:
     Start it with ``with FakeDeployment() as fake:`` (or ``start()``/``stop()``); its
     ``url`` is then ``http://127.0.0.1:<port>``. ``restricted_keys`` are valid admin keys
     that may not run internal functions (403 ``OperationNotPermitted``), as a deploy key
-    made without the runInternal* permissions.
+    made without the runInternal* permissions. ``latency`` (seconds) delays every reply,
+    as the network between CI and a cloud deployment does; the wait happens outside the
+    mutation lock, so concurrent requests wait in parallel.
     """
 
     def __init__(
@@ -245,8 +247,12 @@ class FakeDeployment:
         admin_key: str = "fake-deployment|c2VjcmV0LWFkbWluLWtleQ==",
         instance_name: str = "fake-deployment-123",
         restricted_keys: tuple[str, ...] = (),
+        latency: float = 0.0,
     ) -> None:
+        if not 0.0 <= latency <= MAX_HANG_SECONDS:
+            raise ValueError(f"latency must be between 0 and {MAX_HANG_SECONDS} seconds, not {latency!r}")
         self.admin_key = admin_key
+        self.latency = latency
         self.instance_name = instance_name
         self.restricted_keys = tuple(restricted_keys)
         self.tables: dict[str, list[dict[str, Any]]] = {}
@@ -533,6 +539,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         recorded = RecordedRequest(method, url.path, query, headers, body)
         self.deployment._record(recorded)
+
+        if self.deployment.latency > 0:
+            self.deployment._stopping.wait(self.deployment.latency)
 
         fault = self.deployment._take_fault(url.path, recorded.function)
         if fault is not None and self._apply_fault(fault):

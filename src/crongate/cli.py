@@ -338,10 +338,8 @@ def check(project: Path, config_path: Path | None, url: str | None, snapshot: st
 
 
 def _save_plan(result: Any, config: Any, path: Path, target: Any) -> None:
-    try:
-        from crongate.plan import build_plan, save_plan
-    except ImportError:
-        raise UsageError("--plan-out needs the plan stage, which this build does not have") from None
+    from crongate.plan import build_plan, save_plan
+
     plan = build_plan(result, config, target_label=None if target is None else target.label)
     save_plan(plan, path)
 

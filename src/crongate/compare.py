@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from crongate import schedule as schedules
-from crongate.keys import keys_for_cron_name, slugify
+from crongate.keys import keys_for_cron_name, new_row_key
 from crongate.model import CronJob, Finding, JobStatus, Manifest, Migration, RegistryRow, Severity
 from crongate.rules import RULES
 
@@ -117,7 +117,7 @@ def compare(manifest: Manifest, rows: Sequence[RegistryRow] | None, options: Com
         live.append(_orphaned(row, dynamic_count))
 
     # With a registry read, a missing migration only matters for rows that exist today,
-    # and a missing row already says that nothing would create it.
+    # and a missing-job finding already reports that nothing would create the row.
     static: list[Finding] = []
     for finding in manifest.findings:
         if finding.rule == "missing-migration":
@@ -175,7 +175,7 @@ def _ambiguous(job: CronJob, candidates: Sequence[RegistryRow]) -> Finding:
 
 def _missing(job: CronJob, manifest: Manifest, options: CompareOptions) -> Finding:
     migration = migration_for(job, manifest.migrations, options.key_map)
-    expected_key = options.key_map.get(job.name) or slugify(job.name) or job.name
+    expected_key = new_row_key(job.name, options.key_map)
     if migration is not None:
         hint = (f"run `crongate migrate --apply` after the deploy; it calls {migration.function} "
                 f"({migration.location})")

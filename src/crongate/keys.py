@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -25,7 +26,7 @@ def slugify(name: str) -> str:
     return _NOT_SLUG.sub("-", spaced.lower()).strip("-")
 
 
-def keys_for_cron_name(name: str, key_map: dict[str, str] | None = None) -> tuple[str, ...]:
+def keys_for_cron_name(name: str, key_map: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Return the row keys that would tie a row to the cron job ``name``, most specific first."""
     candidates = []
     if key_map and name in key_map:
@@ -33,3 +34,8 @@ def keys_for_cron_name(name: str, key_map: dict[str, str] | None = None) -> tupl
     candidates.append(name)
     candidates.append(slugify(name))
     return tuple(dict.fromkeys(candidates))
+
+
+def new_row_key(name: str, key_map: Mapping[str, str] | None = None) -> str:
+    """Return the job key that a new row for cron job ``name`` gets: the mapped key, else the slug, else the name."""
+    return (key_map or {}).get(name) or slugify(name) or name

@@ -36,7 +36,7 @@ from tree_sitter import Node
 
 from crongate.config import Config, ScaffoldSettings
 from crongate.errors import ManifestError, UsageError
-from crongate.keys import keys_for_cron_name, slugify
+from crongate.keys import keys_for_cron_name, new_row_key, slugify
 from crongate.manifest.evaluator import call_arguments, iter_nodes, named_children, parse_typescript, string_value, unwrap
 from crongate.manifest.schema_file import SchemaFile, TableShape, read_schema_file
 from crongate.model import CronJob, Migration
@@ -895,7 +895,8 @@ def scaffold_source(
         keys = keys_for_cron_name(job.name, dict(key_map or {}))
         if covered.intersection(keys):
             continue
-        job_key = keys[0]
+        # The same key that the missing-job and missing-migration hints name.
+        job_key = new_row_key(job.name, key_map)
         covered.add(job_key)
 
         name = function_name(job.name, settings.acronyms)

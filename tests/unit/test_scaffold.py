@@ -338,7 +338,7 @@ def test_second_run_adds_nothing() -> None:
 def test_generated_keys_recognised() -> None:
     jobs = [job("ai-proxy-orchestrator"), job("Nightly Export", "daily", {"hourUTC": 2})]
     result = scaffold(PRETTIER_STYLE, jobs)
-    assert recognised_keys(result.text) == {"traffic-sync", "ai-proxy-orchestrator", "Nightly Export"}
+    assert recognised_keys(result.text) == {"traffic-sync", "ai-proxy-orchestrator", "nightly-export"}
 
 
 def test_generated_code_parses_cleanly() -> None:
