@@ -235,6 +235,9 @@ def verdict_text(result: CheckResult) -> str:
     pending = f" ({tally['pending']} {PENDING_LABEL})" if tally["pending"] else ""
 
     if tally["error"] == 0 and tally["warning"] == 0:
+        if result.registry_source is None:
+            # Without a registry only the code was checked; "in sync" would claim more.
+            return f"no findings in the static checks; no registry read{pending}"
         return f"in sync{pending}"
 
     outcome = "gate failed" if result.failed else "gate passed"
