@@ -30,7 +30,16 @@ from tree_sitter import Node
 
 from crongate.config import CONFIG_NAMES, ScaffoldSettings, find_config
 from crongate.errors import CrongateError, UsageError
-from crongate.manifest.evaluator import call_arguments, named_children, parse_typescript, string_value, unwrap
+from crongate.manifest.evaluator import (
+    call_arguments,
+    key_text,
+    member_name,
+    named_children,
+    node_text,
+    parse_typescript,
+    string_value,
+    unwrap,
+)
 from crongate.manifest.schema_file import SchemaFile, TableShape, read_schema_file
 from crongate.registry.interface import FieldMap
 
@@ -208,7 +217,7 @@ def _uses_table(source: bytes, table: str) -> bool:
     stack = [root]
     while stack:
         node = stack.pop()
-        if node.type == "call_expression" and _member_name(node) in ("query", "insert"):
+        if node.type == "call_expression" and member_name(node) in ("query", "insert"):
             arguments = call_arguments(node)
             if arguments and arguments[0].type == "string" and string_value(arguments[0]) == table:
                 return True
@@ -235,7 +244,7 @@ def exported_functions(source: bytes) -> tuple[ExportedFunction, ...]:
             callee = call.child_by_field_name("function")
             if callee is None or callee.type != "identifier":
                 continue
-            found.append(ExportedFunction(_text(name), _text(callee), _argument_names(call)))
+            found.append(ExportedFunction(node_text(name), node_text(callee), _argument_names(call)))
     return tuple(found)
 
 
@@ -244,12 +253,12 @@ def _argument_names(call: Node) -> tuple[str, ...]:
     if not arguments or unwrap(arguments[0]).type != "object":
         return ()
     for member in named_children(unwrap(arguments[0])):
-        if member.type == "pair" and _key_text(member.child_by_field_name("key")) == "args":
+        if member.type == "pair" and key_text(member.child_by_field_name("key")) == "args":
             value = unwrap(member.child_by_field_name("value"))
             if value.type == "object":
                 return tuple(
                     name for name in (
-                        _key_text(item.child_by_field_name("key")) if item.type == "pair" else _text(item)
+                        key_text(item.child_by_field_name("key")) if item.type == "pair" else node_text(item)
                         for item in named_children(value)
                     ) if name
                 )
@@ -466,25 +475,10 @@ def write_config(root: Path, text: str, *, force: bool = False) -> Path:
     return path
 
 
-def _member_name(call: Node) -> str | None:
-    callee = call.child_by_field_name("function")
-    if callee is None or callee.type != "member_expression":
-        return None
-    return _key_text(callee.child_by_field_name("property"))
 
 
-def _key_text(node: Node | None) -> str | None:
-    if node is None:
-        return None
-    if node.type in ("property_identifier", "identifier", "shorthand_property_identifier"):
-        return _text(node)
-    if node.type == "string":
-        return string_value(node)
-    return None
 
 
-def _text(node: Node | None) -> str:
-    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""
 
 
 def _relative(path: Path, root: Path) -> str:

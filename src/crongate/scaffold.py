@@ -37,7 +37,17 @@ from tree_sitter import Node
 from crongate.config import Config, ScaffoldSettings
 from crongate.errors import ManifestError, UsageError
 from crongate.keys import keys_for_cron_name, new_row_key, slugify
-from crongate.manifest.evaluator import call_arguments, iter_nodes, named_children, parse_typescript, string_value, unwrap
+from crongate.manifest.evaluator import (
+    call_arguments,
+    iter_nodes,
+    key_text,
+    member_name,
+    named_children,
+    node_text,
+    parse_typescript,
+    string_value,
+    unwrap,
+)
 from crongate.manifest.schema_file import SchemaFile, TableShape, read_schema_file
 from crongate.model import CronJob, Migration
 from crongate.registry.interface import FieldMap
@@ -328,10 +338,10 @@ def _learn(
 def _pattern_from_migration(
     name: str, call: Node, insert_object: Node, handler: Node, table: str, fields: FieldMap, style: dict[str, Any],
 ) -> MigrationPattern:
-    wrapper = _text(call.child_by_field_name("function"))
+    wrapper = node_text(call.child_by_field_name("function"))
     options = unwrap(call_arguments(call)[0])
     has_args = any(
-        member.type == "pair" and _key_text(member.child_by_field_name("key")) == "args"
+        member.type == "pair" and key_text(member.child_by_field_name("key")) == "args"
         for member in named_children(options)
     )
 
@@ -340,24 +350,24 @@ def _pattern_from_migration(
     parameters = handler.child_by_field_name("parameters")
     if parameters is not None and named_children(parameters):
         first = named_children(parameters)[0]
-        context_parameter = _text(first)
+        context_parameter = node_text(first)
         pattern_node = first.child_by_field_name("pattern")
         if pattern_node is not None and pattern_node.type == "identifier":
-            context_name = _text(pattern_node)
+            context_name = node_text(pattern_node)
 
     body = handler.child_by_field_name("body")
     local_constants = _local_constants(body) if body is not None else {}
 
     existing_name = "existing"
     for constant, value in local_constants.items():
-        if any(node.type == "property_identifier" and _text(node) in ("withIndex", "query", "filter")
+        if any(node.type == "property_identifier" and node_text(node) in ("withIndex", "query", "filter")
                for node in iter_nodes(value)):
             existing_name = constant
             break
     return_existing_id = True
     for node in iter_nodes(body) if body is not None else ():
         if node.type == "return_statement" and named_children(node):
-            returned = _text(named_children(node)[0])
+            returned = node_text(named_children(node)[0])
             if returned == existing_name:
                 return_existing_id = False
                 break
@@ -366,7 +376,7 @@ def _pattern_from_migration(
 
     index = None
     for node in iter_nodes(handler):
-        if node.type == "call_expression" and _member_name(node) == "withIndex":
+        if node.type == "call_expression" and member_name(node) == "withIndex":
             arguments = call_arguments(node)
             if arguments and arguments[0].type == "string":
                 index = string_value(arguments[0])
@@ -379,10 +389,10 @@ def _pattern_from_migration(
     roles = _roles(fields)
     for member in named_children(insert_object):
         if member.type == "pair":
-            key = _key_text(member.child_by_field_name("key"))
+            key = key_text(member.child_by_field_name("key"))
             value = member.child_by_field_name("value")
         elif member.type == "shorthand_property_identifier":
-            key, value = _text(member), member
+            key, value = node_text(member), member
         else:
             continue
         if key is None or value is None:
@@ -390,14 +400,14 @@ def _pattern_from_migration(
         inserted.append(key)
         role = roles.get(key)
         if role in ("created_at", "updated_at"):
-            value_text = _text(value)
+            value_text = node_text(value)
             if value.type in ("identifier", "shorthand_property_identifier") and value_text in local_constants:
                 now_name = value_text
-                now_expression = _text(local_constants[value_text])
+                now_expression = node_text(local_constants[value_text])
             elif now_name is None:
                 now_expression = value_text
         elif role is None or role in ("last_run_at", "last_status"):
-            copied.append((key, _text(value), _is_literal(value)))
+            copied.append((key, node_text(value), _is_literal(value)))
 
     return MigrationPattern(
         table=table,
@@ -442,26 +452,26 @@ def _migrations_in(root: Node, table: str, key_field: str) -> list[tuple[str, No
             if handler is None:
                 continue
             for node in iter_nodes(handler):
-                if node.type != "call_expression" or _member_name(node) != "insert":
+                if node.type != "call_expression" or member_name(node) != "insert":
                     continue
                 insert_arguments = call_arguments(node)
                 if len(insert_arguments) < 2 or insert_arguments[0].type != "string":
                     continue
                 document = unwrap(insert_arguments[1])
                 if string_value(insert_arguments[0]) == table and document.type == "object" and any(
-                    member.type == "pair" and _key_text(member.child_by_field_name("key")) == key_field
+                    member.type == "pair" and key_text(member.child_by_field_name("key")) == key_field
                     for member in named_children(document)
                 ):
-                    found.append((_text(name), call, document, handler))
+                    found.append((node_text(name), call, document, handler))
                     break
     return found
 
 
 def _handler_of(options: Node) -> Node | None:
     for member in named_children(options):
-        if member.type == "method_definition" and _key_text(member.child_by_field_name("name")) == "handler":
+        if member.type == "method_definition" and key_text(member.child_by_field_name("name")) == "handler":
             return member
-        if member.type == "pair" and _key_text(member.child_by_field_name("key")) == "handler":
+        if member.type == "pair" and key_text(member.child_by_field_name("key")) == "handler":
             value = member.child_by_field_name("value")
             if value is not None and unwrap(value).type in ("arrow_function", "function_expression", "function"):
                 return unwrap(value)
@@ -473,13 +483,13 @@ def _used_units(candidates: list[tuple[str, Node, Node, Node]], schedule_field: 
     used: dict[int, str] = {}
     for _name, _call, document, _handler in candidates:
         for member in named_children(document):
-            if member.type != "pair" or _key_text(member.child_by_field_name("key")) != schedule_field:
+            if member.type != "pair" or key_text(member.child_by_field_name("key")) != schedule_field:
                 continue
             value = unwrap(member.child_by_field_name("value"))
             if value.type != "object":
                 continue
             parts = {
-                _key_text(pair.child_by_field_name("key")): pair.child_by_field_name("value")
+                key_text(pair.child_by_field_name("key")): pair.child_by_field_name("value")
                 for pair in named_children(value) if pair.type == "pair"
             }
             unit_node, number_node = parts.get("type"), parts.get("value")
@@ -487,7 +497,7 @@ def _used_units(candidates: list[tuple[str, Node, Node, Node]], schedule_field: 
                 continue
             unit = string_value(unit_node)
             try:
-                number = int(_text(number_node))
+                number = int(node_text(number_node))
             except ValueError:
                 continue
             if unit in UNIT_SECONDS:
@@ -498,13 +508,13 @@ def _used_units(candidates: list[tuple[str, Node, Node, Node]], schedule_field: 
 def _index_in_file(root: Node, key_field: str) -> str | None:
     """Return the index of a ``.withIndex(name, (q) => q.eq("<key field>", ...))`` anywhere in the file."""
     for node in iter_nodes(root):
-        if node.type != "call_expression" or _member_name(node) != "withIndex":
+        if node.type != "call_expression" or member_name(node) != "withIndex":
             continue
         arguments = call_arguments(node)
         if len(arguments) < 2 or arguments[0].type != "string":
             continue
         for inner in iter_nodes(arguments[1]):
-            if inner.type == "call_expression" and _member_name(inner) == "eq":
+            if inner.type == "call_expression" and member_name(inner) == "eq":
                 eq_arguments = call_arguments(inner)
                 if eq_arguments and eq_arguments[0].type == "string" and string_value(eq_arguments[0]) == key_field:
                     return string_value(arguments[0])
@@ -584,15 +594,15 @@ def _imported_names(root: Node) -> dict[str, str]:
             if node.type == "import_specifier":
                 alias = node.child_by_field_name("alias") or node.child_by_field_name("name")
                 if alias is not None:
-                    names[_text(alias)] = module
+                    names[node_text(alias)] = module
             elif node.type == "import_clause":
                 for child in node.named_children:
                     if child.type == "identifier":
-                        names[_text(child)] = module
+                        names[node_text(child)] = module
             elif node.type == "namespace_import":
                 for child in node.named_children:
                     if child.type == "identifier":
-                        names[_text(child)] = module
+                        names[node_text(child)] = module
     return names
 
 
@@ -607,18 +617,18 @@ def _declared_names(root: Node) -> list[str]:
             for declarator in named_children(declaration):
                 name = declarator.child_by_field_name("name")
                 if name is not None:
-                    names.extend(_text(node) for node in iter_nodes(name)
+                    names.extend(node_text(node) for node in iter_nodes(name)
                                  if node.type in ("identifier", "shorthand_property_identifier_pattern"))
         elif declaration.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
             name = declaration.child_by_field_name("name")
             if name is not None:
-                names.append(_text(name))
+                names.append(node_text(name))
         if statement.type == "export_statement":
             for node in iter_nodes(statement):
                 if node.type == "export_specifier":
                     alias = node.child_by_field_name("alias") or node.child_by_field_name("name")
                     if alias is not None:
-                        names.append(_text(alias))
+                        names.append(node_text(alias))
     return names
 
 
@@ -631,7 +641,7 @@ def _local_constants(body: Node) -> dict[str, Node]:
             name = declarator.child_by_field_name("name")
             value = declarator.child_by_field_name("value")
             if name is not None and name.type == "identifier" and value is not None:
-                constants[_text(name)] = value
+                constants[node_text(name)] = value
     return constants
 
 
@@ -658,27 +668,10 @@ def _is_literal(node: Node) -> bool:
     return False
 
 
-def _member_name(call: Node) -> str | None:
-    callee = call.child_by_field_name("function")
-    if callee is None or callee.type != "member_expression":
-        return None
-    return _key_text(callee.child_by_field_name("property"))
 
 
-def _key_text(node: Node | None) -> str | None:
-    if node is None:
-        return None
-    if node.type in ("property_identifier", "identifier", "shorthand_property_identifier"):
-        return _text(node)
-    if node.type == "string":
-        return string_value(node)
-    return None
 
 
-def _text(node: Node | None) -> str:
-    if node is None:
-        return ""
-    return (node.text or b"").decode("utf-8", "replace")
 
 
 # --- Rendering --------------------------------------------------------------------------------

@@ -243,6 +243,30 @@ def _text(node: tree_sitter.Node) -> str:
     return (node.text or b"").decode("utf-8", errors="replace")
 
 
+def node_text(node: tree_sitter.Node | None) -> str:
+    """Return a node's source text, or "" for no node."""
+    return "" if node is None else _text(node)
+
+
+def key_text(node: tree_sitter.Node | None) -> str | None:
+    """Return the name a property key or identifier spells (``a``, ``"a"``), or None for a computed key."""
+    if node is None:
+        return None
+    if node.type in ("property_identifier", "identifier", "shorthand_property_identifier"):
+        return _text(node)
+    if node.type == "string":
+        return string_value(node)
+    return None
+
+
+def member_name(call: tree_sitter.Node) -> str | None:
+    """Return ``y`` for a call ``x.y(...)``, or None for any other callee."""
+    callee = call.child_by_field_name("function")
+    if callee is None or callee.type != "member_expression":
+        return None
+    return key_text(callee.child_by_field_name("property"))
+
+
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 

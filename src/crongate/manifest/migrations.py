@@ -24,14 +24,14 @@ from tree_sitter import Node
 
 from crongate.errors import ManifestError
 from crongate.manifest.evaluator import (
-    UNDEFINED,
     Module,
     ModuleLoader,
+    UNDEFINED,
     call_arguments,
     find_unknown,
     iter_nodes,
+    key_text,
     named_children,
-    string_value,
     to_json,
     unwrap,
 )
@@ -209,9 +209,9 @@ def _handler(call: Node) -> Node | None:
     if argument.type != "object":
         return None
     for member in named_children(argument):
-        if member.type == "method_definition" and _key_text(member.child_by_field_name("name")) == "handler":
+        if member.type == "method_definition" and key_text(member.child_by_field_name("name")) == "handler":
             return member
-        if member.type == "pair" and _key_text(member.child_by_field_name("key")) == "handler":
+        if member.type == "pair" and key_text(member.child_by_field_name("key")) == "handler":
             value = member.child_by_field_name("value")
             if value is not None and unwrap(value).type in _FUNCTION_NODES:
                 return unwrap(value)
@@ -226,12 +226,12 @@ def _inserts(module: Module, handler: Node, table: str) -> Iterator[Node]:
         callee = node.child_by_field_name("function")
         if callee is None or callee.type != "member_expression":
             continue
-        if _key_text(callee.child_by_field_name("property")) != "insert":
+        if key_text(callee.child_by_field_name("property")) != "insert":
             continue
         receiver = callee.child_by_field_name("object")
         if receiver is None or receiver.type != "member_expression":
             continue
-        if _key_text(receiver.child_by_field_name("property")) != "db":
+        if key_text(receiver.child_by_field_name("property")) != "db":
             continue
 
         arguments = call_arguments(node)
@@ -272,7 +272,7 @@ def _inserted_fields(module: Module, insert: Node, file: str) -> tuple[dict[str,
         for member in named_children(literal):
             location = Location(file, member.start_point.row + 1, member.start_point.column + 1)
             if member.type == "pair":
-                key = _key_text(member.child_by_field_name("key"))
+                key = key_text(member.child_by_field_name("key"))
             elif member.type == "shorthand_property_identifier":
                 key = module.text(member)
             elif member.type == "spread_element":
@@ -297,12 +297,3 @@ def _redacted(value: Any) -> Any:
         return [_redacted(item) for item in value]
     return value
 
-
-def _key_text(node: Node | None) -> str | None:
-    if node is None:
-        return None
-    if node.type in ("property_identifier", "identifier"):
-        return node.text.decode("utf-8", "replace") if node.text is not None else None
-    if node.type == "string":
-        return string_value(node)
-    return None

@@ -16,7 +16,17 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from crongate.manifest.evaluator import call_arguments, iter_nodes, named_children, parse_typescript, string_value, unwrap
+from crongate.manifest.evaluator import (
+    call_arguments,
+    iter_nodes,
+    key_text,
+    member_name,
+    named_children,
+    node_text,
+    parse_typescript,
+    string_value,
+    unwrap,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +94,10 @@ def read_schema_source(source: bytes) -> dict[str, TableShape]:
     tables: dict[str, TableShape] = {}
     for member in named_children(schema_object):
         if member.type == "pair":
-            name = _key_text(member.child_by_field_name("key"))
+            name = key_text(member.child_by_field_name("key"))
             value = member.child_by_field_name("value")
         elif member.type == "shorthand_property_identifier":
-            name = _text(member)
+            name = node_text(member)
             value = member
         else:
             continue
@@ -106,11 +116,11 @@ def _read_table(name: str, node: Node, constants: dict[str, Node]) -> TableShape
         callee = node.child_by_field_name("function")
         if callee is None:
             return None
-        if callee.type == "identifier" and _text(callee) == "defineTable":
+        if callee.type == "identifier" and node_text(callee) == "defineTable":
             break
         if callee.type != "member_expression":
             return None
-        if _key_text(callee.child_by_field_name("property")) == "index":
+        if key_text(callee.child_by_field_name("property")) == "index":
             arguments = call_arguments(node)
             if len(arguments) >= 2 and arguments[0].type == "string" and arguments[1].type == "array":
                 fields = tuple(string_value(item) for item in named_children(arguments[1]) if item.type == "string")
@@ -131,7 +141,7 @@ def _read_table(name: str, node: Node, constants: dict[str, Node]) -> TableShape
     for member in named_children(document):
         if member.type != "pair":
             continue
-        field = _key_text(member.child_by_field_name("key"))
+        field = key_text(member.child_by_field_name("key"))
         if field is None:
             continue
         fields.append(field)
@@ -153,7 +163,7 @@ def _object_of_validator(node: Node | None, constants: dict[str, Node]) -> Node 
             return node
         if node.type != "call_expression":
             return None
-        method = _member_name(node)
+        method = member_name(node)
         arguments = call_arguments(node)
         if method not in ("object", "optional") or not arguments:
             return None
@@ -164,7 +174,7 @@ def _object_of_validator(node: Node | None, constants: dict[str, Node]) -> Node 
 def _literal_type_members(validator: Node, constants: dict[str, Node]) -> tuple[str, ...]:
     """Return the ``v.literal("...")`` strings of the validator's ``type`` member."""
     for member in named_children(validator):
-        if member.type == "pair" and _key_text(member.child_by_field_name("key")) == "type":
+        if member.type == "pair" and key_text(member.child_by_field_name("key")) == "type":
             value = _resolve(unwrap(member.child_by_field_name("value")), constants)
             return tuple(_literals(value, constants, depth=0))
     return ()
@@ -173,7 +183,7 @@ def _literal_type_members(validator: Node, constants: dict[str, Node]) -> tuple[
 def _literals(node: Node, constants: dict[str, Node], depth: int) -> list[str]:
     if depth > 16 or node.type != "call_expression":
         return []
-    method = _member_name(node)
+    method = member_name(node)
     arguments = call_arguments(node)
     if method == "literal" and arguments and arguments[0].type == "string":
         return [string_value(arguments[0])]
@@ -198,43 +208,26 @@ def _top_level_constants(root: Node) -> dict[str, Node]:
             name = declarator.child_by_field_name("name")
             value = declarator.child_by_field_name("value")
             if declarator.type == "variable_declarator" and name is not None and name.type == "identifier" and value:
-                constants[_text(name)] = value
+                constants[node_text(name)] = value
     return constants
 
 
 def _resolve(node: Node | None, constants: dict[str, Node]) -> Node:
     """Follow identifiers to the value of their ``const``, a few steps at most."""
     for _ in range(8):
-        if node is None or node.type != "identifier" or _text(node) not in constants:
+        if node is None or node.type != "identifier" or node_text(node) not in constants:
             break
-        node = unwrap(constants[_text(node)])
+        node = unwrap(constants[node_text(node)])
     return node  # type: ignore[return-value]
 
 
 def _callee_name(call: Node) -> str | None:
     callee = call.child_by_field_name("function")
     if callee is not None and callee.type == "identifier":
-        return _text(callee)
+        return node_text(callee)
     return None
 
 
-def _member_name(call: Node) -> str | None:
-    """Return ``y`` for a call ``x.y(...)``."""
-    callee = call.child_by_field_name("function")
-    if callee is None or callee.type != "member_expression":
-        return None
-    return _key_text(callee.child_by_field_name("property"))
 
 
-def _key_text(node: Node | None) -> str | None:
-    if node is None:
-        return None
-    if node.type in ("property_identifier", "identifier"):
-        return _text(node)
-    if node.type == "string":
-        return string_value(node)
-    return None
 
-
-def _text(node: Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
