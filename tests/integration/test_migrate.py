@@ -20,16 +20,13 @@ from typing import Any
 import pytest
 
 from cli_runner import EXAMPLE, REPO, crongate_env
+from example_deployment import example_migrations, example_rows
 from crongate.apply import DONE, FAILED, SKIPPED, apply_plan
 from crongate.model import RegistryRow
 from crongate.plan import Action, Plan, fingerprint_digests
 from crongate.registry.convex_http import ConnectionSettings, ConvexClient, ConvexHttpRegistry
 from crongate.registry.interface import RegistrySource
 from fake_convex import FakeDeployment, FunctionContext
-
-SNAPSHOT_ROWS = EXAMPLE / "snapshot" / "systemJobs.jsonl"
-SNAPSHOT_TIME_MS = 1796307600000  # from the snapshot's file name (Unix nanoseconds / 10**6)
-TIME_FIELDS = ("_creationTime", "createdAt", "updatedAt", "lastRunAt")
 
 # A canary in the shape of a Convex deploy key: neither it nor its secret part may appear in any output.
 CANARY_SECRET = "CANARYc2VjcmV0LWNhbmFyeS0xMjM0NTY3ODkw"
@@ -39,36 +36,8 @@ DECLARED_KEYS = ("ai-proxy-orchestrator", "device-screenshot-capture", "traffic-
                  "daily-report")
 
 
-def _template(key: str, name: str, category: str, unit: str, value: int) -> dict[str, Any]:
-    return {"jobKey": key, "name": name, "description": f"{name}.", "category": category,
-            "interval": {"type": unit, "value": value}, "enabled": True, "totalRuns": 0, "successCount": 0,
-            "errorCount": 0}
-
-
 # The rows that the example's add<Name>Job migrations insert (convex/systemJobs.ts).
-MIGRATIONS = {
-    "addAIProxyOrchestratorJob": _template("ai-proxy-orchestrator", "AI Proxy Orchestrator", "ai-proxy", "minutes", 5),
-    "addDeviceScreenshotCaptureJob": _template("device-screenshot-capture", "Device Screenshot Capture", "devices",
-                                               "seconds", 30),
-    "addTrafficSyncJob": _template("traffic-sync", "Traffic Sync", "traffic", "minutes", 15),
-    "addProxySessionRenewalJob": _template("proxy-session-renewal", "Proxy Session Renewal", "proxies", "minutes", 10),
-    "addDailyReportJob": _template("daily-report", "Daily Report", "reports", "hours", 24),
-}
-
-
-def example_rows() -> list[dict[str, Any]]:
-    """Return the snapshot's rows with their times moved so that the snapshot was taken now."""
-    shift = time.time() * 1000 - SNAPSHOT_TIME_MS
-    rows = []
-    for line in SNAPSHOT_ROWS.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        for name in TIME_FIELDS:
-            if isinstance(row.get(name), (int, float)):
-                row[name] = row[name] + shift
-        rows.append(row)
-    return rows
+MIGRATIONS = example_migrations()
 
 
 def _delete_function(fake: FakeDeployment) -> Any:
