@@ -310,7 +310,10 @@ def _learn(
     style = _file_style(root, source)
     candidates = _migrations_in(root, table, fields.key)
     used_units = _used_units(candidates, fields.schedule)
-    server_import = next((module for name, module in imports.items() if module.endswith("_generated/server")), None)
+    # ESM projects import "./_generated/server.js"; keep whichever form the file uses.
+    server_import = next(
+        (module for module in imports.values() if module.removesuffix(".js").endswith("_generated/server")), None
+    )
 
     if not candidates:
         learned_index = _index_in_file(root, fields.key) or index

@@ -320,6 +320,14 @@ def test_missing_import_added_on_new_line() -> None:
     assert only_insertions(source, result.text)
 
 
+def test_esm_server_import_kept() -> None:
+    source = 'import { internalQuery } from "./_generated/server.js";\n\nexport const listAll = internalQuery({\n' \
+             '  args: {},\n  handler: async (ctx) => {\n    return await ctx.db.query("systemJobs").collect();\n' \
+             '  },\n});\n'
+    result = scaffold(source, [job("traffic-sync")])
+    assert result.text.splitlines()[1] == 'import { internalMutation } from "./_generated/server.js";'
+
+
 def test_unterminated_last_line_kept() -> None:
     source = PRETTIER_STYLE.rstrip("\n")
     result = scaffold(source, [job("ai-proxy-orchestrator")])
