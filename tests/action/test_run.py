@@ -53,6 +53,9 @@ if behaviour.get("report") is not None and report_option in arguments:
     Path(arguments[arguments.index(report_option) + 1]).write_text(json.dumps(behaviour["report"]))
 if behaviour.get("junit") and "--junit" in arguments:
     Path(arguments[arguments.index("--junit") + 1]).write_text("<testsuites/>")
+if behaviour.get("summary") is not None and "--summary" in arguments:
+    with Path(arguments[arguments.index("--summary") + 1]).open("a") as summary:
+        summary.write(behaviour["summary"])
 
 print("stub crongate ran")
 sys.exit(behaviour["exit_code"])
@@ -77,8 +80,9 @@ class Stub:
     def __init__(self, bin_dir: Path) -> None:
         self.bin_dir = bin_dir
 
-    def behave(self, exit_code: int, report: dict | None = None, junit: bool = False) -> None:
-        behaviour = {"exit_code": exit_code, "report": report, "junit": junit}
+    def behave(self, exit_code: int, report: dict | None = None, junit: bool = False,
+               summary: str | None = None) -> None:
+        behaviour = {"exit_code": exit_code, "report": report, "junit": junit, "summary": summary}
         (self.bin_dir / "behaviour.json").write_text(json.dumps(behaviour))
 
     def calls(self) -> list[dict]:
@@ -474,12 +478,49 @@ def test_missing_crongate_exits_2(tmp_path):
     assert "crongate was not found on PATH" in completed.stdout
 
 
-def test_comment_prints_notice(tmp_path, stub):
+def test_summary_file_argument():
+    inputs = run.parse_inputs({})
+    environ = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": "/runner/summary.md"}
+
+    arguments = run.build_arguments(inputs, environ, "r.json", "/runner/temp/crongate-summary.md")
+
+    assert arguments[arguments.index("--summary") + 1] == "/runner/temp/crongate-summary.md"
+    assert "/runner/summary.md" not in arguments
+
+
+def test_summary_reaches_step_summary(tmp_path, stub):
+    stub.behave(exit_code=1, report=DRIFT_REPORT, summary="## crongate\n")
+    env = action_env(tmp_path, stub)
+    step_summary = tmp_path / "step_summary.md"
+    step_summary.write_text("earlier step\n")
+    env["GITHUB_STEP_SUMMARY"] = str(step_summary)
+
+    run_action(tmp_path, env)
+
+    summary_path = tmp_path / "runner_temp" / "crongate-summary.md"
+    assert read_outputs(tmp_path)["summary-path"] == str(summary_path)
+    assert summary_path.read_text() == "## crongate\n"
+    assert step_summary.read_text() == "earlier step\n## crongate\n"
+
+
+def test_stale_summary_removed(tmp_path, stub):
+    stub.behave(exit_code=3, report=None)
+    env = action_env(tmp_path, stub)
+    (tmp_path / "runner_temp" / "crongate-summary.md").write_text("## from an earlier run\n")
+
+    run_action(tmp_path, env)
+
+    assert read_outputs(tmp_path)["summary-path"] == ""
+    assert not (tmp_path / "runner_temp" / "crongate-summary.md").exists()
+
+
+def test_comment_input_prints_nothing(tmp_path, stub):
     env = action_env(tmp_path, stub, comment="true")
 
     completed = run_action(tmp_path, env)
 
-    assert "::notice::the comment input is not implemented yet" in completed.stdout
+    assert completed.returncode == 0
+    assert "::notice::" not in completed.stdout
 
 
 def test_outside_actions_writes_no_outputs(tmp_path, stub):

@@ -77,8 +77,27 @@ def test_every_input_reaches_run_step():
     run_step = next(step for step in action["runs"]["steps"] if step.get("id") == "crongate")
 
     passed = {name.removeprefix("CRONGATE_INPUT_") for name in run_step["env"] if name.startswith("CRONGATE_INPUT_")}
-    expected = {name.upper().replace("-", "_") for name in action["inputs"]} - {"PYTHON_VERSION"}
+    # python-version is for setup-python, and the GitHub token goes to the comment step only.
+    expected = {name.upper().replace("-", "_") for name in action["inputs"]} - {"PYTHON_VERSION", "GITHUB_TOKEN"}
     assert passed == expected
+
+
+def test_token_only_in_comment_step():
+    steps = load(ACTION)["runs"]["steps"]
+
+    with_token = [step["name"] for step in steps if "inputs.github-token" in str(step.get("env", {}))]
+    assert with_token == ["Comment on the pull request"]
+
+
+def test_comment_step_condition():
+    steps = load(ACTION)["runs"]["steps"]
+    comment = next(step for step in steps if step["name"] == "Comment on the pull request")
+
+    # The step must run after a failed gate, and only where it can post.
+    assert "!cancelled()" in comment["if"]
+    assert "inputs.comment == 'true'" in comment["if"]
+    assert "github.event_name == 'pull_request'" in comment["if"]
+    assert comment["env"]["CRONGATE_SUMMARY_PATH"] == "${{ steps.crongate.outputs.summary-path }}"
 
 
 def test_setup_python_caches_on_pyproject():

