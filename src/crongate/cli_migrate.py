@@ -98,8 +98,8 @@ def migrate(project: Path, config_path: Path | None, url: str | None, snapshot: 
     _emit(_render(plan, report, output_format), output)
     _write_summary(summary, plan, report, result, project)
     if not report.complete:
-        logger.error("%d of %d actions remain; run migrate --apply again after fixing them",
-                     len(report.remaining), len(plan.actions))
+        logger.error("%d of %d actions remain on %s; run migrate --apply again after fixing them",
+                     len(report.remaining), len(plan.actions), target.label)
         return EXIT_GATE_FAILED
     return EXIT_OK
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from crongate.manifest.webhooks import redact_webhooks
+
 REDACTED = "***"
 _MIN_SECRET_LENGTH = 6  # shorter strings would redact ordinary words
 
@@ -32,13 +34,17 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Return ``text`` with every registered secret replaced by ``***``."""
+    """Return ``text`` with every registered secret replaced by ``***`` and webhook URLs cut short.
+
+    Webhook URLs are not registered, because they can come from anywhere: an app's source,
+    or an error message that a deployment sends back. Each is recognised by its form.
+    """
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return redact_webhooks(text)
 
 
 def forget_secrets() -> None:
@@ -57,3 +63,16 @@ class RedactingFilter(logging.Filter):
             record.msg = cleaned
             record.args = None
         return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter that redacts registered secrets from the whole formatted record.
+
+    The filter above cleans the message only. At debug level a record also carries a
+    traceback, whose exception text may quote a value a server sent, so the final text is
+    redacted as well.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+

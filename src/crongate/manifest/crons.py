@@ -138,8 +138,9 @@ def read_crons_file(path: Path, root: Path) -> CronsReading:
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
         raise ManifestError(
-            f"Cannot read {path}: byte {error.start} is not valid UTF-8",
+            f"Cannot read {path}: line {line} (byte {error.start}) is not valid UTF-8",
             hint="Save crons.ts as UTF-8, as the TypeScript compiler expects.") from error
     source = source.removeprefix("\ufeff")
 

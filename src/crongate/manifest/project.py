@@ -277,11 +277,17 @@ def _redacted_finding(finding: Finding) -> Finding:
 
 
 def _redacted_job(job: CronJob) -> CronJob:
-    """Redact webhook URLs in a cron job's args; a target may take one as an argument."""
+    """Redact webhook URLs in a cron job's args, description and condition.
+
+    A target may take a webhook as an argument, and the comment above a registration (its
+    description) or an ``if`` around it may quote one.
+    """
     args = _redacted_value(dict(job.args))
-    if args == dict(job.args):
+    description = redact_webhooks(job.description) if job.description is not None else None
+    condition = redact_webhooks(job.condition) if job.condition is not None else None
+    if args == dict(job.args) and description == job.description and condition == job.condition:
         return job
-    return replace(job, args=args)
+    return replace(job, args=args, description=description, condition=condition)
 
 
 def _redacted_value(value: Any) -> Any:

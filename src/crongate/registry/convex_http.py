@@ -378,10 +378,12 @@ class ConvexClient:
                 f"{self.url} has no function {path}: HTTP {status} {code}: {message}",
                 hint=_LIST_FUNCTION_HINT,
             )
-        raise TargetError(
-            f"{self.url} rejected {path}: HTTP {status} {code}: {message}",
-            hint="fix what the message names; HTTP 500 is the deployment's own failure, so retry later",
-        )
+        if status >= 500:
+            hint = "the deployment failed to handle the request; retry later, and check its status if it persists"
+        else:
+            hint = (f"the deployment rejected the request; check that {path} takes the arguments crongate "
+                    "sends and that the URL is the deployment's API URL")
+        raise TargetError(f"{self.url} rejected {path}: HTTP {status} {code}: {message}", hint=hint)
 
     def _function_result(self, reply: _Reply, path: str) -> Any:
         payload = self._json(reply, path)
@@ -594,9 +596,10 @@ class ConvexHttpRegistry(RegistrySource):
         return rows
 
     def _shape_error(self, function: str, problem: str, *, hint: str | None = None) -> ProtocolError:
+        setting = "registry.page_function" if function == self.page_function else "registry.list_function"
         return ProtocolError(
             self.client.redact(f"{function} on {self.label} {problem}"),
-            hint=hint or f"check that {function} returns the registry rows, or set registry.list_function",
+            hint=hint or f"check that {function} returns the registry rows, or set {setting}",
         )
 
 
