@@ -8,6 +8,7 @@ wanted: the CLI puts all of that into a ``ReportContext``.
 from __future__ import annotations
 
 import abc
+import importlib
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -45,38 +46,34 @@ class Reporter(abc.ABC):
         """Write the report for ``result`` to ``stream``."""
 
 
+# Format name -> (module, class), in the order help text shows them. Only the chosen
+# format's module is imported, so a text report does not load the XML libraries that the
+# JUnit format needs, and a static check starts sooner.
+_REPORTERS: dict[str, tuple[str, str]] = {
+    "text": ("crongate.report.text", "TextReporter"),
+    "json": ("crongate.report.json", "JsonReporter"),
+    "junit": ("crongate.report.junit", "JUnitReporter"),
+    "github": ("crongate.report.github", "GitHubReporter"),
+    "summary": ("crongate.report.summary", "SummaryReporter"),
+    "sarif": ("crongate.report.sarif", "SarifReporter"),
+}
+
+
 def reporter_names() -> tuple[str, ...]:
     """Return the format names that ``get_reporter`` accepts, in the order help text shows them."""
-    return tuple(_reporter_classes())
+    return tuple(_REPORTERS)
 
 
 def get_reporter(name: str) -> Reporter:
     """Return a reporter for the format ``name``, or raise UsageError listing the known names."""
-    classes = _reporter_classes()
-    if name not in classes:
-        known = ", ".join(classes)
+    if name not in _REPORTERS:
+        known = ", ".join(_REPORTERS)
         raise UsageError(
             f"unknown report format {name!r}",
             hint=f"use one of: {known}",
         )
-    return classes[name]()
 
-
-def _reporter_classes() -> dict[str, type[Reporter]]:
     # Imported here because every format module imports this one for the base class.
-    from crongate.report.github import GitHubReporter
-    from crongate.report.json import JsonReporter
-    from crongate.report.junit import JUnitReporter
-    from crongate.report.sarif import SarifReporter
-    from crongate.report.summary import SummaryReporter
-    from crongate.report.text import TextReporter
-
-    classes: tuple[type[Reporter], ...] = (
-        TextReporter,
-        JsonReporter,
-        JUnitReporter,
-        GitHubReporter,
-        SummaryReporter,
-        SarifReporter,
-    )
-    return {cls.name: cls for cls in classes}
+    module_name, class_name = _REPORTERS[name]
+    reporter_class: type[Reporter] = getattr(importlib.import_module(module_name), class_name)
+    return reporter_class()
