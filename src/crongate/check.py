@@ -129,6 +129,7 @@ def run_check(
     findings, ignored = apply_policy(comparison.findings, config.severities, config.ignore)
     if ignored:
         logger.info("%d findings ignored by crongate.yml", ignored)
+    _warn_unknown_jobs(config, manifest, rows)
 
     # apply_policy may drop findings or replace them with a new severity, so the per-job
     # lists are rebuilt from what it kept.
@@ -149,4 +150,19 @@ def run_check(
         fail_on=config.fail_on,
         pre_deploy=pre_deploy,
         judged_at=judged_at,
+        ignored=ignored,
     )
+
+
+def _warn_unknown_jobs(config: Config, manifest: Manifest, rows: list[RegistryRow] | None) -> None:
+    """Log config entries that name no cron job and no row: usually a typo that silently does nothing."""
+    names = {job.name for job in manifest.jobs}
+    if rows is not None:
+        names |= {row.key for row in rows if row.key} | {row.name for row in rows if row.name}
+    entries = [("ignore", entry.job) for entry in config.ignore if entry.job is not None]
+    entries += [("keep_disabled", job) for job in config.keep_disabled]
+    entries += [("match.keys", job) for job in config.key_map]
+    for section, job in entries:
+        if job not in names:
+            logger.warning("%s in %s names %r, which is neither a cron job nor a registry row",
+                           section, config.path or "crongate.yml", job)

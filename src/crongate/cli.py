@@ -24,7 +24,7 @@ import click
 
 from crongate import __version__
 from crongate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, CrongateError, UsageError
-from crongate.secrets import RedactingFilter, redact, register_secret
+from crongate.secrets import RedactingFilter, RedactingFormatter, redact, register_secret
 
 logger = logging.getLogger("crongate")
 
@@ -36,6 +36,7 @@ Exit codes:
   3  target error: unreachable, timed out, auth rejected, protocol error, function not found
 """
 
+EXIT_INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 KEY_VARIABLES = ("CONVEX_DEPLOY_KEY", "CONVEX_DEPLOYMENT_TOKEN", "CONVEX_SELF_HOSTED_ADMIN_KEY")
 URL_VARIABLES = ("CONVEX_URL", "CONVEX_SELF_HOSTED_URL")
 
@@ -52,33 +53,57 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.Abort:
-        click.echo("crongate: aborted", err=True)
-        return EXIT_USAGE
+        # click turns Ctrl-C into Abort. Every write crongate makes is idempotent, so a rerun is safe.
+        click.echo("crongate: interrupted; nothing more was sent. A `migrate --apply` that was running may have "
+                   "applied some actions: run it again, or run `crongate check`, to see where the registry stands",
+                   err=True)
+        return EXIT_INTERRUPTED
     except click.ClickException as error:
         error.show()
         return EXIT_USAGE
     except CrongateError as error:
         logger.debug("command failed", exc_info=True)
-        click.echo(redact(f"crongate: error: {error}"), err=True)
+        click.echo(_without_commands(redact(f"crongate: error: {error}")), err=True)
         return error.exit_code
     except KeyboardInterrupt:
         click.echo("crongate: interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last line of defence against a traceback
         logger.debug("internal error", exc_info=True)
         click.echo(
-            redact(f"crongate: internal error: {type(error).__name__}: {error}\n"
-                   "  hint: run again with -vv for details, and report it with the output"),
+            _without_commands(redact(f"crongate: internal error: {type(error).__name__}: {error}\n"
+                                     "  hint: run again with -vv for details, and report it with the output")),
             err=True,
         )
         return EXIT_USAGE
     return result if isinstance(result, int) else EXIT_OK
 
 
+def _without_commands(text: str) -> str:
+    """Return stderr text that the GitHub runner cannot read as a workflow command.
+
+    The runner reads commands from every line of stderr as well as stdout, and an error
+    or log message can quote a deployment's error text, line breaks included. On GitHub
+    Actions, text of more than one line therefore goes inside a stop-commands block. One
+    line needs none, because every message starts with "crongate:".
+    """
+    if os.environ.get("GITHUB_ACTIONS") != "true" or "\n" not in text.strip("\n"):
+        return text
+
+    from crongate.report.github import stop_commands
+
+    return stop_commands(text).rstrip("\n")
+
+
+class _LogFormatter(RedactingFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return _without_commands(super().format(record))
+
+
 def _configure_logging(verbose: int, quiet: int) -> None:
     level = logging.WARNING - 10 * verbose + 10 * quiet
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("crongate: %(levelname)s: %(message)s"))
+    handler.setFormatter(_LogFormatter("crongate: %(levelname)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     logger.handlers[:] = [handler]
     logger.setLevel(max(logging.DEBUG, min(level, logging.CRITICAL)))
@@ -106,14 +131,15 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--manifest", help="Path of crons.ts relative to PROJECT (default: <functions dir>/crons.ts)."),
         click.option("--functions-dir", help="Convex functions directory (default: from convex.json, else convex)."),
         click.option("--migrations", help="Path of systemJobs.ts relative to PROJECT."),
-        click.option("--url", help="Deployment URL to read the registry from (default: $CONVEX_URL or $CONVEX_SELF_HOSTED_URL). "
+        click.option("--url", help="Deployment URL to read the registry from (default: registry.url or registry.snapshot in "
+                                   "crongate.yml, else $CONVEX_URL or $CONVEX_SELF_HOSTED_URL). "
                                    "The key comes from $CONVEX_DEPLOY_KEY or $CONVEX_SELF_HOSTED_ADMIN_KEY."),
         click.option("--snapshot", help="Read the registry from an export ZIP, or a JSON or JSONL file of rows."),
         click.option("--offline", is_flag=True, help="Read no registry: run the static checks only."),
         click.option("--list-function", help="Registry query to call (default: systemJobs:listAll)."),
         click.option("--page-function", help="Paginated registry query to call instead (paginationOpts in, pages out)."),
         click.option("--table", help="Registry table name in a snapshot (default: systemJobs)."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), help="Seconds to wait for each HTTP call (default: 10)."),
+        click.option("--timeout", type=click.FloatRange(min=0.1, max=600), help="Seconds to wait for each HTTP call (default: 10)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -198,14 +224,18 @@ def resolve_target(config: Any, url: str | None, snapshot: str | None, offline: 
     """
     from crongate.check import Target
 
-    if sum(bool(x) for x in (url, snapshot, offline)) > 1:
+    if sum(x is not None and x is not False for x in (url, snapshot, offline or None)) > 1:
         raise UsageError("--url, --snapshot and --offline choose the registry to read; give at most one")
-    key = next((os.environ[name] for name in KEY_VARIABLES if os.environ.get(name)), None)
-    register_secret(key)
+    for flag, value in (("--url", url), ("--snapshot", snapshot)):
+        if value is not None and not value.strip():
+            # Usually `--url "$CONVEX_URL"` with the variable unset: passing would skip the registry silently.
+            raise UsageError(f"{flag} is empty", hint=f"check the variable that fills {flag}, or leave the flag out")
+    key = read_deploy_key()
     if offline:
         return None
     if snapshot:
-        return Target("snapshot", snapshot)
+        # A path on the command line is relative to the current directory, like every other path flag.
+        return Target("snapshot", str(Path(snapshot).resolve()))
     if url:
         return Target("url", _checked_url(url, "--url"), key)
     if config.registry.url:
@@ -221,6 +251,28 @@ def resolve_target(config: Any, url: str | None, snapshot: str | None, offline: 
             hint="set --url or CONVEX_URL to the deployment's URL (https://<name>.convex.cloud); "
                  "crongate does not guess it from the key, because EU and custom domains differ",
         )
+    return None
+
+
+def read_deploy_key() -> str | None:
+    """Return the deploy key from the environment, registered as a secret before anything can print it.
+
+    Surrounding whitespace is dropped, because a secret pasted into a CI store often ends in a
+    newline. A key with control or non-ASCII characters inside is rejected without echoing it.
+    """
+    for name in KEY_VARIABLES:
+        raw = os.environ.get(name)
+        if not raw:
+            continue
+        register_secret(raw)
+        key = raw.strip()
+        register_secret(key)
+        if not key:
+            continue
+        if not key.isascii() or not key.isprintable():
+            raise UsageError(f"${name} contains control or non-ASCII characters, so it cannot be a Convex key",
+                             hint=f"copy the key again into {name}; the value is not shown here")
+        return key
     return None
 
 
@@ -257,6 +309,12 @@ def write_reports(result: Any, options: ReportOptions, root: Path) -> None:
     main_report = render(options.output_format)
     if options.output is not None:
         _write_file(options.output, main_report)
+    elif on_github and options.output_format == "text":
+        # The runner would run a workflow command hidden in a cron name or a row's text.
+        # JSON needs no block, because it escapes line breaks and so no line starts with "::".
+        from crongate.report.github import stop_commands
+
+        sys.stdout.write(stop_commands(main_report))
     else:
         sys.stdout.write(main_report)
     for path, name in ((options.junit, "junit"), (options.json_path, "json"), (options.sarif, "sarif")):
@@ -312,8 +370,8 @@ def _workdir_prefix(root: Path) -> str:
 @project_options
 @report_options
 @click.option("--pre-deploy", is_flag=True,
-              help="Report drift that `migrate` fixes after the deploy (a missing row whose migration exists) as "
-                   "pending, and do not fail on it.")
+              help="Report drift that `migrate` fixes after the deploy (a missing row whose migration exists, a "
+                   "disabled row that the enable function turns on) as pending, and do not fail on it.")
 @click.option("--plan-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the plan that would fix the drift, for `crongate migrate --plan`.")
 def check(project: Path, config_path: Path | None, url: str | None, snapshot: str | None, offline: bool,
@@ -327,10 +385,10 @@ def check(project: Path, config_path: Path | None, url: str | None, snapshot: st
     report = _report_options(flags)
     config = load_project_config(project, config_path, **flags)
     target = resolve_target(config, url, snapshot, offline)
-    if target is None:
-        logger.warning("no registry read: static checks only (set --url, CONVEX_URL or --snapshot to compare with one)")
 
     result = run_check(project, config, target, pre_deploy=pre_deploy)
+    if target is None:
+        logger.warning("no registry read: static checks only (set --url, CONVEX_URL or --snapshot to compare with one)")
     if plan_out is not None:
         _save_plan(result, config, plan_out, target)
     write_reports(result, report, project)

@@ -75,6 +75,7 @@ def migrate(project: Path, config_path: Path | None, url: str | None, snapshot: 
     if plan_path is not None:
         plan = load_plan(plan_path)
         _check_plan_target(plan, target, plan_path)
+        _check_plan_functions(plan, plan_path, config, project)
     else:
         from crongate.check import run_check
         from crongate.plan import build_plan
@@ -113,6 +114,39 @@ def _check_plan_target(plan: Any, target: Any, plan_path: Path) -> None:
     if not planned.startswith(("http://", "https://")):
         logger.info("plan %s was made from %s; its row digests are checked against %s",
                     plan_path, plan.target or "no registry", target.label)
+
+
+def _check_plan_functions(plan: Any, plan_path: Path, config: Any, project: Path) -> None:
+    """Reject a saved plan that calls a function this app and config would never plan.
+
+    A plan file is plain JSON that anyone with write access to CI artifacts can edit, and
+    the row fingerprint does not cover the actions. So each action must call the migration
+    that the app's systemJobs.ts has for its key, or one of the functions crongate.yml names.
+    """
+    from crongate.check import build_manifest
+    from crongate.plan import InvalidPlanFile
+
+    manifest = build_manifest(project, config)
+    migrations = {migration.function: migration.job_key for migration in manifest.migrations}
+    key_field = config.registry.fields.key
+    allowed = {
+        "enable": config.registry.enable_function,
+        "upsert": config.registry.upsert_function,
+        "delete": config.registry.delete_function,
+    }
+    for action in plan.executable_actions:
+        if action.kind == "call-migration":
+            valid = migrations.get(action.function) == action.key and not action.args
+        elif action.kind in ("enable", "delete"):
+            valid = action.function == allowed[action.kind] and dict(action.args) == {key_field: action.key}
+        else:
+            valid = action.function is not None and action.function == allowed.get(action.kind)
+        if not valid:
+            raise InvalidPlanFile(
+                f"plan file {plan_path}: action {action.id} ({action.kind} {action.function} with {dict(action.args)}) "
+                "is not one that crongate would plan for this app",
+                hint="the plan was edited or made for another app; make a new one with `crongate migrate --plan-out PATH`",
+            )
 
 
 def _ensure_saved_plan_current(plan: Any, plan_path: Path, target: Any, config: Any, project: Path) -> None:

@@ -11,15 +11,21 @@ from pathlib import Path
 
 import click
 
-from crongate.cli import EXIT_CODES_HELP, load_project_config
+from crongate.cli import load_project_config
 from crongate.errors import EXIT_OK, UsageError
 from crongate.manifest.webhooks import redact_webhooks
 from crongate.secrets import redact
 
+SCAFFOLD_EXIT_CODES = """\b
+Exit codes:
+  0  done (or nothing to add)
+  2  usage, configuration or manifest error
+"""
+
 logger = logging.getLogger("crongate")
 
 
-@click.command("scaffold", epilog=EXIT_CODES_HELP)
+@click.command("scaffold", epilog=SCAFFOLD_EXIT_CODES)
 @click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".", required=False)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="crongate.yml to read (default: PROJECT/crongate.yml if present).")
@@ -51,16 +57,17 @@ def scaffold_command(project: Path, config_path: Path | None, manifest: str | No
     # A description comes from a comment in crons.ts, which may hold a webhook URL.
     click.echo(redact(redact_webhooks(result.diff)), nl=False)
     names = ", ".join(migration.function for migration in result.added)
+    noun = "migration" if len(result.added) == 1 else "migrations"
     if write:
         write_scaffold(result)
-        click.echo(f"crongate: added {len(result.added)} migrations to {result.label}: {names}", err=True)
+        click.echo(f"crongate: added {len(result.added)} {noun} to {result.label}: {names}", err=True)
     else:
-        click.echo(f"crongate: {len(result.added)} migrations to add to {result.label}: {names} "
+        click.echo(f"crongate: {len(result.added)} {noun} to add to {result.label}: {names} "
                    "(run again with --write to add them)", err=True)
     return EXIT_OK
 
 
-@click.command("init", epilog=EXIT_CODES_HELP)
+@click.command("init", epilog=SCAFFOLD_EXIT_CODES)
 @click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".", required=False)
 @click.option("--force", is_flag=True, help="Replace an existing crongate.yml.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the config instead of writing crongate.yml.")

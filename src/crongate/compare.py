@@ -206,7 +206,8 @@ def _orphaned(row: RegistryRow, dynamic_count: int) -> Finding:
         severity=_severity("orphaned-job"),
         message=message,
         job=row.key or row.name,
-        hint="delete the row if the job was removed (`crongate migrate --prune`), or map it under match.keys",
+        hint="if the job was removed, delete the row (`crongate migrate --prune` does it once registry.delete_function "
+             "names a delete mutation), or map it to its cron name under match.keys",
     )
 
 

@@ -164,6 +164,7 @@ class CheckResult:
     fail_on: Severity | None = Severity.ERROR  # None means --fail-on never
     pre_deploy: bool = False
     judged_at: datetime | None = None  # when stale and never-run were judged: now, or a snapshot's time
+    ignored: int = 0  # findings left out by crongate.yml (ignore entries, rules turned off)
 
     @property
     def gate_findings(self) -> tuple[Finding, ...]:

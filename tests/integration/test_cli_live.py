@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from cli_runner import EXAMPLE, run_crongate
+from cli_runner import EXAMPLE, crongate_env, run_crongate
 from example_deployment import example_deployment
 from fake_convex import FakeDeployment
 
@@ -85,3 +89,40 @@ def test_unknown_list_function_names_it(deployment: FakeDeployment) -> None:
     assert process.returncode == 3
     assert "jobs:everything" in process.stderr
     assert "list_function" in process.stderr
+
+
+def test_key_with_trailing_newline_works(deployment: FakeDeployment) -> None:
+    process = run_crongate("check", EXAMPLE, "--url", deployment.url, CONVEX_DEPLOY_KEY=ADMIN_KEY + "\r\n")
+    assert process.returncode == 1, process.stderr
+
+
+def test_key_with_control_character_rejected(deployment: FakeDeployment) -> None:
+    key = ADMIN_KEY[:20] + "\x07" + ADMIN_KEY[20:]
+    process = run_crongate("check", EXAMPLE, "--url", deployment.url, CONVEX_DEPLOY_KEY=key)
+    assert process.returncode == 2
+    assert "CONVEX_DEPLOY_KEY" in process.stderr
+    assert ADMIN_KEY.split("|", 1)[1][:8] not in process.stderr
+    assert deployment.requests == []
+
+
+@pytest.mark.parametrize("flag", ["--url", "--snapshot"])
+def test_empty_target_flag_rejected(flag: str) -> None:
+    process = run_crongate("check", EXAMPLE, flag, "")
+    assert process.returncode == 2
+    assert f"{flag} is empty" in process.stderr
+
+
+def test_interrupt_exits_130(deployment: FakeDeployment) -> None:
+    deployment.inject("systemJobs:listAll", "hang", times=1)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crongate", "check", str(EXAMPLE), "--url", deployment.url, "--timeout", "30"],
+        env=crongate_env(CONVEX_DEPLOY_KEY=ADMIN_KEY), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not deployment.requests_to("systemJobs:listAll") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr

@@ -203,6 +203,24 @@ def test_stale_saved_plan_rejected(deployment: FakeDeployment, tmp_path: Path) -
     assert mutations(deployment) == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("function", "systemJobs:dropEverything"), ("args", {"everything": True})],
+)
+def test_edited_saved_plan_rejected(deployment: FakeDeployment, tmp_path: Path, field: str, value: Any) -> None:
+    plan = tmp_path / "plan.json"
+    crongate("migrate", EXAMPLE, "--url", deployment.url, "--plan-out", plan)
+    document = json.loads(plan.read_text(encoding="utf-8"))
+    document["actions"][0][field] = value
+    plan.write_text(json.dumps(document), encoding="utf-8")
+
+    applied = crongate("migrate", EXAMPLE, "--url", deployment.url, "--plan", plan, "--apply")
+
+    assert applied.returncode == 2
+    assert "is not one that crongate would plan" in applied.stderr
+    assert mutations(deployment) == []
+
+
 # -- more behaviour ----------------------------------------------------------------------------
 
 

@@ -85,6 +85,11 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     assert config.registry.list_function == "systemJobs:listAll"
 
 
+def test_bare_off_turns_rule_off(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "rules:\n  never-run:\n    severity: off\n"))
+    assert config.severities == {"never-run": None}
+
+
 def test_fail_on_never_is_none(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "fail_on: never\n")).fail_on is None
 
@@ -102,6 +107,8 @@ def test_fail_on_never_is_none(tmp_path: Path) -> None:
         ("ignore: {job: x}\n", 1, "ignore must be a list"),
         ("keep_disabled:\n  - job: x\n", 2, "needs both 'job' and 'reason'"),
         ("rules:\n  failing:\n    error_rate: 5\n", 3, "fraction from 0 to 1"),
+        ("rules:\n  stale:\n    periods: 0\n", 3, "rules.stale.periods must be a number of at least 1"),
+        ("rules:\n  stale:\n    severity: true\n", 3, "must be one of error, warning, off"),
         ("rules:\n  stale:\n    window: 3\n", 3, "unknown key 'window' in rules.stale"),
         ("manifest: [a, b]\n", 1, "manifest must be a single value"),
         ("manifest: x\nmanifest: y\n", 2, "appears twice"),

@@ -262,7 +262,7 @@ def test_json_top_level_fields():
 
 def test_json_counts_exclude_pending():
     report = json.loads(render("json", drifted_result()))
-    assert report["counts"] == {"error": 1, "warning": 2, "pending": 1}
+    assert report["counts"] == {"error": 1, "warning": 2, "pending": 1, "ignored": 0}
     assert report["missing_jobs"] == 1
 
 

@@ -233,6 +233,9 @@ def verdict_text(result: CheckResult) -> str:
     """Return the one-line verdict: "in sync" or "2 errors, 1 warning — gate failed (--fail-on error)"."""
     tally = counts(result)
     pending = f" ({tally['pending']} {PENDING_LABEL})" if tally["pending"] else ""
+    if result.ignored:
+        # Ignored findings leave no other trace, so a reviewer sees at least how many there were.
+        pending += f" ({plural(result.ignored, 'finding')} ignored by crongate.yml)"
 
     if tally["error"] == 0 and tally["warning"] == 0:
         if result.registry_source is None:

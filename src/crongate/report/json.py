@@ -58,7 +58,7 @@ def build_report(result: CheckResult) -> dict[str, Any]:
         "gate": "failed" if result.failed else "passed",
         "fail_on": fail_on_label(result),
         "pre_deploy": result.pre_deploy,
-        "counts": tally,
+        "counts": {**tally, "ignored": result.ignored},
         "missing_jobs": missing_jobs,
         "registry": {"source": result.registry_source, "rows": result.rows_read},
         "manifest": {"crons_file": manifest.crons_file, "migrations_file": manifest.migrations_file},
