@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
 import socket
+import threading
 import time
 
 import httpx
@@ -19,11 +21,13 @@ from crongate.errors import (
     TargetError,
     TargetTimeout,
     TargetUnreachable,
+    UsageError,
 )
 from crongate.registry.convex_http import (
     ConnectionSettings,
     ConvexHttpRegistry,
     Redactor,
+    _is_loopback,
     build_client,
 )
 from crongate.registry.interface import FieldMap
@@ -340,7 +344,7 @@ def test_503_retried_then_succeeds(fake, caplog):
     with caplog.at_level(logging.DEBUG, logger="crongate"):
         assert len(call_list(fake)) == 3
     assert len(fake.requests_to("systemJobs:listAll")) == 3
-    retries = [r for r in caplog.records if r.levelno == logging.INFO and "retrying" in r.getMessage()]
+    retries = [r for r in caplog.records if r.levelno == logging.WARNING and "retrying" in r.getMessage()]
     assert len(retries) == 2
     requests = [r for r in caplog.records if r.levelno == logging.DEBUG and "/api/query" in r.getMessage()]
     assert len(requests) == 3
@@ -363,12 +367,38 @@ def test_429_honours_retry_after(fake):
     assert len(fake.requests_to("systemJobs:listAll")) == 2
 
 
-def test_429_retry_after_capped(fake):
-    fake.inject("systemJobs:listAll", "status", status=429, headers={"Retry-After": "3600"},
+def test_429_long_retry_after_fails(fake):
+    fake.inject("systemJobs:listAll", "status", status=429, headers={"Retry-After": "999999"},
                 body={"code": "RateLimited", "message": "slow down"})
     started = time.monotonic()
-    call_list(fake, max_retry_wait=0.1)
+    with pytest.raises(TargetError) as caught:
+        call_list(fake, max_retry_wait=30.0)
     assert time.monotonic() - started < 1.0
+    assert len(fake.requests_to("systemJobs:listAll")) == 1
+    assert "asked to retry after 999999 s" in caught.value.message
+    assert "HTTP 429" in caught.value.message
+    assert fake.url in caught.value.message
+
+
+def test_429_invalid_retry_after_backs_off(fake):
+    fake.inject("systemJobs:listAll", "status", status=429, headers={"Retry-After": "inf"},
+                body={"code": "RateLimited", "message": "slow down"})
+    started = time.monotonic()
+    assert len(call_list(fake, max_retry_wait=1.0)) == 3
+    # The backoff of 0.01 s applies, neither an infinite wait nor the cap of 1 s.
+    assert time.monotonic() - started < 0.8
+    assert len(fake.requests_to("systemJobs:listAll")) == 2
+
+
+def test_retry_wait_logged_as_warning(fake, caplog):
+    fake.inject("systemJobs:listAll", "status", status=429, headers={"Retry-After": "0.1"},
+                body={"code": "RateLimited", "message": "slow down"})
+    with caplog.at_level(logging.WARNING, logger="crongate"):
+        call_list(fake)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "in 0.10 s" in warnings[0]
+    assert "HTTP 429" in warnings[0]
 
 
 def test_mutation_not_retried(fake):
@@ -566,3 +596,253 @@ def test_invalid_url(url):
 def test_url_trailing_slash(fake):
     with build_client(ConnectionSettings(fake.url + "/", KEY)) as client:
         assert client.url == fake.url
+
+
+# -- regressions found by running crongate against misbehaving servers --
+
+
+class TrickleServer:
+    """A server on 127.0.0.1 that sends a status line, then one header line every 0.1 s.
+
+    Each read returns within any read timeout, so only an overall deadline ends the request.
+    It stops by itself after ``limit`` seconds, so a failing test still finishes.
+    """
+
+    def __init__(self, limit: float = 10.0) -> None:
+        self.limit = limit
+        self.stopping = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> TrickleServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopping.set()
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+    def _serve(self) -> None:
+        try:
+            connection, _ = self.listener.accept()
+        except OSError:
+            return
+        with connection:
+            connection.recv(65536)
+            started = time.monotonic()
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\n")
+                while not self.stopping.wait(0.1) and time.monotonic() - started < self.limit:
+                    connection.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                pass  # the client shut the connection down
+
+
+class RecordingProxy:
+    """An HTTP proxy stand-in on 127.0.0.1 that records each request and replies 502."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                received.append((self.path, dict(self.headers)))
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> RecordingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"),
+    [
+        (KEY + "\n", "a line break"),
+        (KEY + "\r", "a line break"),
+        (KEY[:10] + "\u00e9" + KEY[10:], "a non-ASCII character"),
+        (KEY + "\x00", "a control character"),
+        (KEY + " x", "whitespace"),
+        (KEY + "\t", "whitespace"),
+    ],
+)
+def test_key_invalid_characters(key, kind):
+    with pytest.raises(UsageError) as caught:
+        ConnectionSettings("https://example.convex.cloud", key)
+    assert kind in caught.value.message
+    assert_no_key(str(caught.value))
+    assert SECRET_PART[:8] not in str(caught.value)
+
+
+def test_redactor_escaped_forms():
+    secret = "prod:happy-otter-123|c2VjcmV0LXBhcnQt\u00e9\n"
+    redact = Redactor([secret])
+    header = f"Convex {secret}"
+    for text in (repr(header.encode()), repr(header), repr(header.encode("latin-1")), header):
+        redacted = redact(f"Illegal header value {text}")
+        assert "c2VjcmV0LXBhcnQt" not in redacted, text
+
+
+def test_local_protocol_error_redacted():
+    def reject(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError(f"Illegal header value {('Convex ' + KEY).encode()!r}")
+
+    config = ConnectionSettings("https://example.convex.cloud", KEY, retries=0)
+    with build_client(config, transport=httpx.MockTransport(reject)) as client:
+        with pytest.raises(UsageError) as caught:
+            client.query("systemJobs:listAll", {})
+    assert "could not send a valid HTTP request" in caught.value.message
+    assert_no_key(str(caught.value))
+
+
+def test_snippet_redacts_before_cutting(fake):
+    # The 120-character cut falls inside the secret part of the echoed key.
+    body = "x" * 110 + SECRET_PART + "y" * 50
+    fake.inject("systemJobs:listAll", "status", status=502, content_type="text/html", body=body)
+    with pytest.raises(ProtocolError) as caught:
+        call_list(fake)
+    assert SECRET_PART[:10] not in caught.value.message
+    assert "***" in caught.value.message
+
+
+def test_trickled_headers_hit_deadline():
+    with TrickleServer() as server:
+        config = ConnectionSettings(server.url, KEY, timeout=0.5, deadline=1.0, retries=0)
+        started = time.monotonic()
+        with build_client(config) as client:
+            with pytest.raises(TargetTimeout) as caught:
+                client.query("systemJobs:listAll", {})
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.0
+    assert server.url in caught.value.message
+    assert "within 1 s" in caught.value.message
+
+
+def test_deadline_default():
+    assert ConnectionSettings("https://example.convex.cloud", timeout=5).attempt_deadline == 30.0
+    assert ConnectionSettings("https://example.convex.cloud", timeout=20).attempt_deadline == 60.0
+
+
+def test_deadline_not_hit_by_normal_reply(fake):
+    assert len(call_list(fake, deadline=1.0)) == 3
+
+
+def test_empty_pages_rejected(fake):
+    counter = iter(range(1_000_000))
+    fake.register(
+        "jobs:empty", "query",
+        lambda ctx, args: {"page": [], "isDone": False, "continueCursor": f"cursor-{next(counter)}"},
+    )
+    with build_client(settings(fake)) as client:
+        registry = ConvexHttpRegistry(client, page_function="jobs:empty")
+        with pytest.raises(ProtocolError) as caught:
+            registry.read_rows()
+    assert "jobs:empty" in caught.value.message
+    assert "3 empty pages in a row" in caught.value.message
+    assert len(fake.requests_to("jobs:empty")) == 3
+
+
+def test_empty_pages_between_rows_accepted(fake):
+    pages = [[], [], [{"jobKey": "a"}], [], [], [{"jobKey": "b"}]]
+
+    def page(ctx, args):
+        cursor = args["paginationOpts"]["cursor"]
+        index = 0 if cursor is None else int(cursor)
+        return {"page": pages[index], "isDone": index == len(pages) - 1, "continueCursor": str(index + 1)}
+
+    fake.register("jobs:sparse", "query", page)
+    with build_client(settings(fake)) as client:
+        rows = ConvexHttpRegistry(client, page_function="jobs:sparse").read_rows()
+    assert [row.key for row in rows] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "127.1", "127.0.0.1.", "2130706433", "0x7f.0.0.1", "127.255.255.254", "localhost",
+     "localhost.", "LOCALHOST", "[::1]", "[::ffff:127.0.0.1]", "0.0.0.0"],
+)
+def test_loopback_hosts(host):
+    assert _is_loopback(f"http://{host}:3210")
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["example.convex.cloud", "128.0.0.1", "10.0.0.1", "[::2]", "127.0.0.1.example.com", "localhost.example.com"],
+)
+def test_remote_hosts(host):
+    assert not _is_loopback(f"https://{host}")
+
+
+def test_short_loopback_bypasses_proxy(fake, monkeypatch):
+    port = fake.url.rsplit(":", 1)[1]
+    with RecordingProxy() as proxy:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        with build_client(ConnectionSettings(f"http://127.1:{port}", KEY, retries=0)) as client:
+            value = client.query("systemJobs:listAll", {})
+    assert len(value) == 3
+    assert proxy.received == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_named(fake, status):
+    fake.inject("systemJobs:listAll", "status", status=status,
+                headers={"Location": "https://happy-otter-123.convex.cloud/api/query"})
+    with pytest.raises(ProtocolError) as caught:
+        call_list(fake)
+    assert f"redirected the request for systemJobs:listAll with HTTP {status}" in caught.value.message
+    assert "https://happy-otter-123.convex.cloud/api/query" in caught.value.message
+    assert "does not follow redirects" in caught.value.message
+    assert "final deployment URL" in caught.value.hint
+
+
+def test_redirect_relative_location(fake):
+    fake.inject("systemJobs:listAll", "status", status=307, headers={"Location": "/v2/api/query"})
+    with pytest.raises(ProtocolError) as caught:
+        call_list(fake)
+    assert f"{fake.url}/v2/api/query" in caught.value.message
+
+
+def test_redirect_location_redacted(fake):
+    fake.inject("systemJobs:listAll", "status", status=302,
+                headers={"Location": f"https://evil.example/?k={SECRET_PART}"})
+    with pytest.raises(ProtocolError) as caught:
+        call_list(fake)
+    assert_no_key(str(caught.value))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("timeout", float("inf")),
+        ("timeout", float("nan")),
+        ("timeout", float("1e400")),
+        ("timeout", 1e9),
+        ("timeout", 0),
+        ("timeout", -1.0),
+        ("deadline", float("inf")),
+        ("backoff", float("nan")),
+        ("max_retry_wait", float("inf")),
+        ("max_retry_wait", -1.0),
+    ],
+)
+def test_seconds_rejected(name, value):
+    with pytest.raises(UsageError) as caught:
+        ConnectionSettings("https://example.convex.cloud", KEY, **{name: value})
+    assert f"invalid {name}" in caught.value.message

@@ -121,6 +121,15 @@ def _repeated_cursor(fake: FakeDeployment) -> None:
     fake.register("systemJobs:loopingPage", "query", same_cursor, internal=True)
 
 
+def _endless_empty_pages(fake: FakeDeployment) -> None:
+    calls = iter(range(1_000_000))
+
+    def empty_page(ctx: FunctionContext, args: dict[str, Any]) -> Any:
+        return {"page": [], "isDone": False, "continueCursor": f"cursor-{next(calls)}"}
+
+    fake.register("systemJobs:emptyPages", "query", empty_page, internal=True)
+
+
 def _convex_error(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
 
@@ -160,6 +169,17 @@ FAULTS: tuple[FaultCase, ...] = (
               inject=_inject(LIST, "status", status=429, times=10, headers={"Retry-After": "1"},
                              body=_convex_error("RateLimited", "slow down")),
               min_requests=4, max_requests=4, min_seconds=3.0),
+    FaultCase("http-429-long-wait", "HTTP 429 with a long Retry-After", "`Retry-After: 999999`; not retried", 3,
+              ("HTTP 429", "asked to retry after 999999 s"),
+              inject=_inject(LIST, "status", status=429, headers={"Retry-After": "999999"},
+                             body=_convex_error("RateLimited", "slow down")),
+              max_requests=1),
+    FaultCase("redirect", "HTTP 307 redirect", "`Location: https://fault-deployment.convex.cloud/api/query`", 3,
+              ("redirected", "HTTP 307", "https://fault-deployment.convex.cloud/api/query",
+               "does not follow redirects", "final deployment URL"),
+              inject=_inject(LIST, "status", status=307,
+                             headers={"Location": "https://fault-deployment.convex.cloud/api/query"}),
+              max_requests=1),
     FaultCase("http-401", "HTTP 401: bad key", "a key the deployment does not accept", 3,
               ("key was rejected", "BadAdminKey", "CONVEX_DEPLOY_KEY"), key=WRONG_KEY, max_requests=1),
     FaultCase("http-403", "HTTP 403: no permission", "a valid key without the runInternal permissions", 3,
@@ -203,6 +223,10 @@ FAULTS: tuple[FaultCase, ...] = (
     FaultCase("repeated-cursor", "Pagination cursor repeats", "--page-function returns the same continueCursor "
               "each time", 3, ("again", "never end"), inject=_repeated_cursor,
               args=("--page-function", "systemJobs:loopingPage"), min_requests=2, max_requests=2),
+    FaultCase("empty-pages", "Pagination never finishes", "--page-function returns empty pages with "
+              "isDone false and a new continueCursor each time", 3, ("3 empty pages in a row", "isDone true"),
+              inject=_endless_empty_pages, args=("--page-function", "systemJobs:emptyPages"),
+              min_requests=3, max_requests=3),
     FaultCase("apply-mutation-500", "`migrate --apply`: a mutation fails", "HTTP 500 on every mutation", 1,
               ("actions remain",), command="migrate",
               inject=_inject("/api/mutation", "status", status=500, times=100,
@@ -402,11 +426,13 @@ def test_fault_one_error_line(case: FaultCase) -> None:
 
 
 def test_fault_stderr_short() -> None:
-    # One error line and one hint: no log noise, retries or stack frames at the default level.
+    # One error line and one hint: no log noise or stack frames at the default level. Each
+    # retry is logged as a warning, so that a user sees why a run pauses.
     for case in FAULTS:
         if case.exit_code != 3:
             continue
         lines = outcome_of(case.id).stderr.strip().splitlines()
+        lines = [line for line in lines if not line.startswith("crongate: WARNING: retrying ")]
         assert len(lines) == 2, (case.id, lines)
 
 

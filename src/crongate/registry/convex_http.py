@@ -16,8 +16,11 @@ import functools
 import ipaddress
 import json
 import logging
+import math
 import random
+import socket
 import ssl
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterable
@@ -38,6 +41,7 @@ from crongate.errors import (
     TargetError,
     TargetTimeout,
     TargetUnreachable,
+    UsageError,
 )
 from crongate.model import RegistryRow
 from crongate.registry.interface import FieldMap, RegistrySource, row_from_document
@@ -57,6 +61,20 @@ _MAX_PAGE_SIZE = 32_000
 # A bound on the pagination loop, so a deployment whose cursors never end cannot keep
 # crongate reading forever. 10,000 pages of the default 1,000 rows is far past any registry.
 _MAX_PAGES = 10_000
+
+# A run of this many empty pages with isDone false ends the read. Convex may return a short
+# or empty page when a filter discards what a page scanned, but not page after page.
+_MAX_EMPTY_PAGES = 3
+
+# The largest timeout or wait that settings accept, in seconds: an hour is far beyond any
+# reply a deployment should take. Python raises OverflowError for a socket timeout or a
+# time.sleep() of 1e10 s or more (CPython 3.11 on 64-bit Linux), so huge values must stop here.
+MAX_SECONDS = 3600.0
+
+# Characters of a server's text (a body, a Location header) kept in a message.
+_SNIPPET_CHARS = 120
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 _NOT_FOUND_MARKERS = ("Could not find public function", "Could not find function")
 
@@ -78,10 +96,16 @@ _LIST_FUNCTION_HINT = (
 class ConnectionSettings:
     """How to reach one deployment.
 
-    ``timeout`` is in seconds and bounds each attempt, connect and read together.
-    ``retries`` counts extra attempts after the first, for calls that are safe to repeat.
-    ``backoff`` is the first wait between attempts in seconds (it doubles each time), and
-    ``max_retry_wait`` caps any wait, including one that a Retry-After header requests.
+    ``timeout`` is in seconds and bounds connecting and each read or write. ``deadline``
+    bounds a whole attempt, from connecting to the last byte of the reply, and defaults to
+    ``max(30, 3 * timeout)``. Without it, a server that sends a little data within every
+    read timeout would never time out. ``retries`` counts extra attempts after the first,
+    for calls that are safe to repeat. ``backoff`` is the first wait between attempts in
+    seconds (it doubles each time), and ``max_retry_wait`` caps that wait. A deployment
+    whose Retry-After header requests a longer wait fails the call at once.
+
+    Invalid values raise ``UsageError``: a key with characters that an HTTP header cannot
+    carry, or a number of seconds that is not finite, not positive or above ``MAX_SECONDS``.
     """
 
     url: str
@@ -91,6 +115,66 @@ class ConnectionSettings:
     max_response_bytes: int = 32 * 1024 * 1024
     backoff: float = 0.5
     max_retry_wait: float = 30.0
+    deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.key is not None:
+            _check_key(self.key)
+        _check_seconds("timeout", self.timeout, allow_zero=False)
+        if self.deadline is not None:
+            _check_seconds("deadline", self.deadline, allow_zero=False)
+        _check_seconds("backoff", self.backoff, allow_zero=True)
+        _check_seconds("max_retry_wait", self.max_retry_wait, allow_zero=True)
+
+    @property
+    def attempt_deadline(self) -> float:
+        """The maximum length of one attempt in seconds."""
+        if self.deadline is not None:
+            return self.deadline
+        return max(30.0, 3 * self.timeout)
+
+
+def _check_key(key: str) -> None:
+    """Raise UsageError if ``key`` has a character that cannot be sent in a header.
+
+    The message names the kind of character and its position, never the key: an HTTP
+    library's own error would quote the whole header value.
+    """
+    for position, char in enumerate(key, start=1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            kind = "a line break"
+        elif char.isspace():
+            kind = "whitespace"
+        elif not char.isascii():
+            kind = "a non-ASCII character"
+        else:
+            kind = "a control character"
+        raise UsageError(
+            f"invalid deploy key: character {position} of {len(key)} is {kind}",
+            hint="copy the key again from the Convex dashboard and set CONVEX_DEPLOY_KEY to "
+            "the key alone, without quotes, spaces or line breaks",
+        )
+
+
+def _check_seconds(name: str, value: object, *, allow_zero: bool) -> None:
+    """Raise UsageError unless ``value`` is a finite number of seconds in range."""
+    expected = f"from 0 to {MAX_SECONDS:g}" if allow_zero else f"above 0 and at most {MAX_SECONDS:g}"
+    valid = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+        and value <= MAX_SECONDS
+    )
+    if not valid:
+        raise UsageError(
+            f"invalid {name} {value!r}: expected a finite number of seconds {expected}",
+            hint="pass a finite number of seconds, such as 10, to --timeout or registry.timeout"
+            if name == "timeout"
+            else f"set ConnectionSettings.{name} to a number of seconds {expected}",
+        )
 
 
 class Redactor:
@@ -118,8 +202,17 @@ class Redactor:
                 for index, char in enumerate(secret):
                     if char == separator and len(secret) - index - 1 >= self.MIN_PART:
                         parts.add(secret[index + 1:])
-        encoded = {urllib.parse.quote(part, safe="") for part in parts}
-        self._parts = sorted(parts | encoded, key=len, reverse=True)
+
+        # Besides the URL-encoded form, an HTTP library's error may quote a header value as
+        # a Python str or bytes literal, in which "\n" or a non-ASCII byte is escaped.
+        forms = set(parts)
+        for part in parts:
+            forms.add(urllib.parse.quote(part, safe=""))
+            forms.add(repr(part)[1:-1])
+            forms.add(part.encode("unicode_escape").decode("ascii"))
+            for encoding in ("utf-8", "latin-1"):
+                forms.add(repr(part.encode(encoding, errors="replace"))[2:-1])
+        self._parts = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for part in self._parts:
@@ -133,9 +226,12 @@ def _retry_after_seconds(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # float() also accepts "inf", "nan" and "1e999", which no server means.
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -170,6 +266,62 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class _Watchdog:
+    """Shut down one request's socket when the request outlives its deadline.
+
+    httpx's timeouts bound each connect, read and write, so a server that sends a header
+    line every second never times out. A timer thread shuts the socket down when the
+    deadline passes, which ends the blocked read in the request's own thread. httpx's trace
+    extension reports the socket when the connection opens. That is why the client keeps
+    no connection alive between requests: a reused connection would not be reported.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """Receive httpcore's trace events and keep the socket of a new connection."""
+        # "connection.connect_tcp.complete" directly, or "...connect_tcp.complete" through a proxy.
+        if not event.endswith("connect_tcp.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        with self._lock:
+            self._socket = sock
+            expired = self.expired
+        if expired:
+            _shut_down(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._socket
+        logger.debug("the deadline of %g s passed; shutting the connection down", self.seconds)
+        _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket | None) -> None:
+    # shutdown(), unlike close(), wakes a recv() that another thread is blocked in.
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by httpx
+
+
 class ConvexClient:
     """A client for one deployment's HTTP API. Use it as a context manager.
 
@@ -198,6 +350,10 @@ class ConvexClient:
             headers=headers,
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
+            # Every request gets its own connection, so that _Watchdog can tell which socket
+            # to shut down. NOTE: this costs a TCP and TLS handshake per request, which
+            # matters only for registries read in many pages from a distant deployment.
+            limits=httpx.Limits(max_keepalive_connections=0),
             trust_env=not _is_loopback(self.url),
             verify=_ssl_context(),
             transport=transport,
@@ -234,16 +390,27 @@ class ConvexClient:
                 reply = self._send(kind, path, body)
                 return self._interpret(reply, path)
             except _Retry as failure:
+                if failure.wait is not None and failure.wait > self.settings.max_retry_wait:
+                    raise self._wait_too_long(failure) from None
                 if attempt == attempts:
                     raise failure.error from None
                 wait = self._wait_before(attempt, failure.wait)
-                logger.info(
+                # WARNING, not INFO, so that a user sees at the default level why a run pauses.
+                logger.warning(
                     "retrying %s %s on %s in %.2f s (attempt %d of %d): %s",
                     kind, path, self.url, wait, attempt + 1, attempts, failure.error.message,
                 )
                 time.sleep(wait)
 
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _wait_too_long(self, failure: _Retry) -> TargetError:
+        return TargetError(
+            f"{failure.error.message}; the deployment asked to retry after {_seconds_text(failure.wait or 0.0)} s, "
+            f"more than the maximum wait of {_seconds_text(self.settings.max_retry_wait)} s, so crongate "
+            "did not retry",
+            hint="wait that long and run crongate again; the deployment is rate-limiting requests",
+        )
 
     def _wait_before(self, attempt: int, requested: float | None) -> float:
         cap = self.settings.max_retry_wait
@@ -254,13 +421,26 @@ class ConvexClient:
         return min(base * (1 + random.random() / 4), cap)
 
     def _send(self, kind: str, path: str, body: bytes) -> _Reply:
+        """Send one attempt and read its reply within the settings' attempt deadline."""
+        with _Watchdog(self.settings.attempt_deadline) as watchdog:
+            try:
+                return self._exchange(kind, path, body, watchdog)
+            except (_Retry, TargetError):
+                # The watchdog shut the socket down, so httpx saw a hang-up or a read error.
+                if watchdog.expired:
+                    raise self._deadline_passed(path) from None
+                raise
+
+    def _exchange(self, kind: str, path: str, body: bytes, watchdog: _Watchdog) -> _Reply:
         endpoint = f"/api/{kind}"
         started = time.monotonic()
-        deadline = started + self.settings.timeout
+        deadline = started + watchdog.seconds
         limit = self.settings.max_response_bytes
 
         try:
-            with self._http.stream("POST", endpoint, content=body) as response:
+            with self._http.stream(
+                "POST", endpoint, content=body, extensions={"trace": watchdog.trace}
+            ) as response:
                 chunks: list[bytes] = []
                 size = 0
                 announced = response.headers.get("Content-Length", "")
@@ -272,11 +452,7 @@ class ConvexClient:
                         if size > limit:
                             raise self._too_large(path, limit)
                         if time.monotonic() > deadline:
-                            raise TargetTimeout(
-                                f"{self.url} did not finish its response to {path} within "
-                                f"{self.settings.timeout:g} s",
-                                hint="raise the timeout, or check the deployment's health",
-                            )
+                            raise self._deadline_passed(path)
                         chunks.append(chunk)
                 except httpx.TimeoutException as error:
                     raise self._timeout(path, error) from None
@@ -299,6 +475,14 @@ class ConvexClient:
             # only when its caller allows it, since the lost reply may follow a commit.
             logger.debug("POST %s %s -> %s", endpoint, path, type(error).__name__)
             raise _Retry(self._unreachable(path, error)) from None
+        except httpx.LocalProtocolError as error:
+            # httpx could not even form the request, so the deployment was never asked.
+            logger.debug("POST %s %s -> %s", endpoint, path, type(error).__name__)
+            raise UsageError(
+                f"could not send a valid HTTP request to {self.url} to run {path}: "
+                f"{self.redact(str(error) or type(error).__name__)}",
+                hint="check the deployment URL and the deploy key for characters that HTTP cannot carry",
+            ) from None
         except httpx.TransportError as error:
             logger.debug("POST %s %s -> %s", endpoint, path, type(error).__name__)
             raise self._unreachable(path, error) from None
@@ -317,6 +501,15 @@ class ConvexClient:
             f"{self.url} sent more than {limit} bytes for {path}; stopped reading",
             hint="check that the URL is a Convex deployment and that the function returns "
             "only the registry rows, or raise max_response_bytes",
+        )
+
+    def _deadline_passed(self, path: str) -> TargetTimeout:
+        hint = "check the deployment's health and any proxy between CI and the deployment"
+        if self.settings.deadline is None:
+            hint += "; the limit per attempt is 3 times the timeout, and at least 30 s"
+        return TargetTimeout(
+            f"{self.url} did not finish its response to {path} within {self.settings.attempt_deadline:g} s",
+            hint=hint,
         )
 
     def _timeout(self, path: str, error: httpx.TimeoutException) -> TargetTimeout:
@@ -351,6 +544,9 @@ class ConvexClient:
         if status in (200, STATUS_UDF_FAILED):
             return self._function_result(reply, path)
 
+        if status in _REDIRECT_STATUSES:
+            raise self._redirected(reply, path)
+
         detail = self._error_detail(reply)
         if status == 401:
             raise AuthRejected(
@@ -384,6 +580,21 @@ class ConvexClient:
             hint = (f"the deployment rejected the request; check that {path} takes the arguments crongate "
                     "sends and that the URL is the deployment's API URL")
         raise TargetError(f"{self.url} rejected {path}: HTTP {status} {code}: {message}", hint=hint)
+
+    def _redirected(self, reply: _Reply, path: str) -> ProtocolError:
+        location = reply.headers.get("Location")
+        if location:
+            # A relative Location is resolved against the request's URL, as a browser does.
+            target = urllib.parse.urljoin(f"{self.url}/api/", location.strip())
+            where = f"to {self._shorten(self.redact(target))!r}"
+        else:
+            where = "without a Location header"
+        return ProtocolError(
+            f"{self.url} redirected the request for {path} with HTTP {reply.status} {where}; "
+            "crongate does not follow redirects",
+            hint="set CONVEX_URL or --url to the final deployment URL, such as "
+            "https://<name>.convex.cloud, so that the key is sent only to the deployment",
+        )
 
     def _function_result(self, reply: _Reply, path: str) -> Any:
         payload = self._json(reply, path)
@@ -443,10 +654,15 @@ class ConvexClient:
         return f" ({error[0]}: {error[1]})" if error else ""
 
     def _snippet(self, reply: _Reply) -> str:
-        content_type = reply.headers.get("Content-Type", "no content type")
-        text = reply.body[:120].decode("utf-8", errors="replace")
-        text = " ".join(text.split())
-        return self.redact(f"{content_type}, {len(reply.body)} bytes, starting {text!r}")
+        content_type = self.redact(reply.headers.get("Content-Type", "no content type"))
+        # Redact before cutting: a key cut in two by the limit would no longer match.
+        text = self.redact(reply.body.decode("utf-8", errors="replace"))
+        text = self._shorten(" ".join(text.split()))
+        return f"{content_type}, {len(reply.body)} bytes, starting {text!r}"
+
+    @staticmethod
+    def _shorten(text: str) -> str:
+        return text if len(text) <= _SNIPPET_CHARS else text[:_SNIPPET_CHARS] + "..."
 
 
 def _validated_url(url: str) -> str:
@@ -473,13 +689,39 @@ def _validated_url(url: str) -> str:
 
 
 def _is_loopback(url: str) -> bool:
-    host = urllib.parse.urlsplit(url).hostname or ""
+    """Return True if ``url``'s host is this machine: a proxy must never receive its key.
+
+    Every spelling of 127.0.0.0/8 that ``socket.inet_aton`` accepts counts ("127.1",
+    "2130706433", "0x7f.0.0.1"), as do localhost, ::1, an IPv4-mapped loopback address, and
+    the unspecified addresses 0.0.0.0 and ::, which Linux connects to this machine. A
+    trailing dot is ignored.
+    """
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host.endswith("."):
+        host = host[:-1]
     if host == "localhost":
         return True
+
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped
+        return address.is_loopback or address.is_unspecified or (mapped is not None and mapped.is_loopback)
+
+    try:
+        packed = socket.inet_aton(host)
+    except (OSError, ValueError):
+        # ValueError: inet_aton rejects a string with a NUL character this way.
         return False
+    ipv4 = ipaddress.IPv4Address(packed)
+    return ipv4.is_loopback or ipv4.is_unspecified
+
+
+def _seconds_text(seconds: float) -> str:
+    """Format a number of seconds for a message: "0.3", "45", "999999"."""
+    return f"{seconds:.0f}" if seconds >= 100 else f"{seconds:.3g}"
 
 
 def build_client(settings: ConnectionSettings, *, transport: httpx.BaseTransport | None = None) -> ConvexClient:
@@ -536,6 +778,7 @@ class ConvexHttpRegistry(RegistrySource):
         rows: list[RegistryRow] = []
         cursor: str | None = None
         seen_cursors: set[str] = set()
+        empty_run = 0
 
         for page_number in range(1, _MAX_PAGES + 1):
             args = {"paginationOpts": {"numItems": self.page_size, "cursor": cursor}}
@@ -554,6 +797,18 @@ class ConvexHttpRegistry(RegistrySource):
                 )
             seen_cursors.add(next_cursor)
             cursor = next_cursor
+
+            # New cursors with no rows would pass the check above until _MAX_PAGES.
+            empty_run = empty_run + 1 if not page else 0
+            if empty_run == _MAX_EMPTY_PAGES:
+                raise self._shape_error(
+                    function,
+                    f"returned {_MAX_EMPTY_PAGES} empty pages in a row with isDone false "
+                    f"(pages {page_number - _MAX_EMPTY_PAGES + 1} to {page_number}); "
+                    "pagination would never end",
+                    hint=f"check that {function} returns isDone true after the last page, "
+                    "or set registry.page_function to a query that does",
+                )
 
         raise self._shape_error(function, f"did not finish within {_MAX_PAGES} pages")
 
