@@ -19,6 +19,7 @@ from crongate.errors import ConfigError
 from crongate.model import Severity
 from crongate.registry.interface import FieldMap
 from crongate.rules import RULES
+from crongate.source_file import read_source_file
 
 logger = logging.getLogger(__name__)
 
@@ -91,25 +92,45 @@ SECRET_KEYS = frozenset({"deploy_key", "admin_key"})
 
 
 def find_config(root: Path) -> Path | None:
-    """Return the config file at the project root, if there is one."""
+    """Return the config file at the project root, if there is one.
+
+    Raises ConfigError when a config name exists but is not a regular file (a dangling
+    symlink, a directory, a FIFO), because running without the committed config would
+    judge the project by defaults that it does not use.
+    """
     for name in CONFIG_NAMES:
         candidate = root / name
         if candidate.is_file():
             return candidate
+        if not candidate.is_symlink() and not candidate.exists():
+            continue
+
+        if not candidate.exists():
+            kind = "a symbolic link that does not resolve to a file"
+        elif candidate.is_dir():
+            kind = "a directory"
+        elif candidate.is_fifo():
+            kind = "a FIFO"
+        else:
+            kind = "not a regular file"
+        raise ConfigError(
+            f"{candidate} exists but cannot be read: it is {kind}",
+            hint=f"replace {name} with the project's config file, or pass one with --config",
+        )
     return None
 
 
 def load_config(path: Path) -> Config:
     """Read and validate ``crongate.yml``."""
     try:
-        data = path.read_bytes()
+        data = read_source_file(path, MAX_CONFIG_BYTES)
     except OSError as error:
         raise ConfigError(
             f"cannot read config file {path}: {error.strerror}",
             hint="check the path given to --config",
         ) from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config file {path} is {len(data)} bytes; the limit is {MAX_CONFIG_BYTES}",
+        raise ConfigError(f"config file {path} is over the limit of {MAX_CONFIG_BYTES} bytes",
                           hint="a crongate.yml is a few dozen lines; check that --config names the right file")
     try:
         text = data.decode("utf-8-sig")
@@ -118,6 +139,9 @@ def load_config(path: Path) -> Config:
         line = data.count(b"\n", 0, error.start) + 1
         raise ConfigError(f"{path}:{line}: not UTF-8 text (byte {error.start})",
                           hint="save the file as UTF-8") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read",
+                          hint="a crongate.yml nests a few levels; check that --config names the right file") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -177,7 +201,10 @@ class _Reader:
 
     def choice(self, node: yaml.Node, where: str, choices: Mapping[str, Any]) -> Any:
         value = self.scalar(node, where)
-        if value not in choices:
+        if value is False and "off" in choices:
+            # YAML 1.1 reads a bare `off` as false; the user meant the word.
+            value = "off"
+        if not isinstance(value, str) or value not in choices:
             raise self.fail(node, f"{where} must be one of {', '.join(choices)}, not {value!r}",
                             f"use one of: {', '.join(choices)}")
         return choices[value]
@@ -272,7 +299,9 @@ class _Reader:
                 severities[rule_id] = self.choice(settings["severity"], f"rules.{rule_id}.severity", SEVERITY_VALUES)
             for option, attribute in options.get(rule_id, {}).items():
                 if option in settings:
-                    value = self.number(settings[option], f"rules.{rule_id}.{option}")
+                    # A period count below 1 would call a job stale before its next run is due.
+                    minimum = 1 if option == "periods" else 0
+                    value = self.number(settings[option], f"rules.{rule_id}.{option}", minimum=minimum)
                     if option == "error_rate" and value > 1:
                         raise self.fail(settings[option], "rules.failing.error_rate is a fraction from 0 to 1",
                                         "write 0.5 for 50%")

@@ -29,7 +29,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from crongate.config import CONFIG_NAMES, ScaffoldSettings, find_config
-from crongate.errors import CrongateError, UsageError
+from crongate.errors import CrongateError, ManifestError, UsageError
 from crongate.manifest.evaluator import (
     call_arguments,
     key_text,
@@ -41,6 +41,7 @@ from crongate.manifest.evaluator import (
     unwrap,
 )
 from crongate.manifest.schema_file import SchemaFile, TableShape, read_schema_file
+from crongate.source_file import read_source_file
 from crongate.registry.interface import FieldMap
 
 logger = logging.getLogger(__name__)
@@ -111,13 +112,12 @@ def inspect_project(root: Path) -> ProjectFacts:
 
     Raises ManifestError when ``convex.json`` is invalid.
     """
-    from crongate.manifest.project import read_convex_json
+    from crongate.manifest.project import functions_dir_path, read_convex_json
 
     root = Path(os.path.normpath(root.absolute()))
     notes: list[str] = []
     configured = read_convex_json(root)
-    functions_setting = (configured or "convex").strip()
-    functions_dir = Path(os.path.normpath(root / functions_setting))
+    functions_dir = functions_dir_path(root, configured.strip() if configured else None)
     functions_label = _relative(functions_dir, root)
     if not functions_dir.is_dir():
         notes.append(f"the functions directory {functions_label} does not exist")
@@ -140,7 +140,7 @@ def inspect_project(root: Path) -> ProjectFacts:
         notes.append(f"no module in {functions_label} reads the {table!r} table; add systemJobs.ts with a listAll query")
     else:
         module = registry_file.relative_to(functions_dir).with_suffix("").as_posix()
-        functions = exported_functions(registry_file.read_bytes())
+        functions = exported_functions(_read_registry_source(registry_file, root))
 
     facts = ProjectFacts(
         functions_dir=functions_label,
@@ -202,14 +202,27 @@ def _registry_file(functions_dir: Path, table: str) -> Path | None:
         if SKIPPED_DIRS.intersection(relative.parts) or relative.name in ("schema.ts", "crons.ts"):
             continue
         try:
-            if path.stat().st_size > MAX_SOURCE_BYTES:
-                continue
-            source = path.read_bytes()
-        except OSError:
+            source = read_source_file(path, MAX_SOURCE_BYTES)
+        except OSError as error:
+            logger.info("not reading %s: %s", path, error.strerror)
+            continue
+        if len(source) > MAX_SOURCE_BYTES:
             continue
         if table.encode() in source and _uses_table(source, table):
             return path
     return None
+
+
+def _read_registry_source(path: Path, root: Path) -> bytes:
+    """Read the registry module's source. Raises ManifestError when it cannot be read."""
+    hint = "replace it with the app's systemJobs.ts as a readable regular file"
+    try:
+        source = read_source_file(path, MAX_SOURCE_BYTES)
+    except OSError as error:
+        raise ManifestError(f"cannot read {_relative(path, root)}: {error.strerror}", hint=hint) from None
+    if len(source) > MAX_SOURCE_BYTES:
+        raise ManifestError(f"{_relative(path, root)} is over the {MAX_SOURCE_BYTES} byte limit", hint=hint)
+    return source
 
 
 def _uses_table(source: bytes, table: str) -> bool:

@@ -28,6 +28,7 @@ from crongate.errors import EXIT_USAGE, PlanError
 from crongate.model import CheckResult, CronJob, Finding, JobStatus, RegistryRow
 from crongate.registry.interface import FieldMap
 from crongate.secrets import redact
+from crongate.source_file import read_source_file
 
 logger = logging.getLogger(__name__)
 
@@ -503,18 +504,18 @@ def save_plan(plan: Plan, path: Path) -> None:
 def load_plan(path: Path) -> Plan:
     """Read and validate a plan written by ``save_plan``. InvalidPlanFile names what is wrong."""
     try:
-        data = path.read_bytes()
+        data = read_source_file(path, MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise InvalidPlanFile(f"plan file {path} does not exist",
                               hint="make one with `crongate check --plan-out PATH` or `crongate migrate --plan-out PATH`") from None
     except OSError as error:
         raise InvalidPlanFile(f"cannot read plan file {path}: {error.strerror}", hint="check the path given to --plan") from None
     if len(data) > MAX_PLAN_BYTES:
-        raise InvalidPlanFile(f"plan file {path} is {len(data)} bytes; the limit is {MAX_PLAN_BYTES}",
+        raise InvalidPlanFile(f"plan file {path} is over the limit of {MAX_PLAN_BYTES} bytes",
                               hint="check that --plan names a plan written by crongate")
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
         raise InvalidPlanFile(f"plan file {path} is not valid JSON{where}",
                               hint="make a new plan; a plan file is not meant to be edited by hand") from None

@@ -49,6 +49,7 @@ from crongate.manifest.evaluator import (
     unwrap,
 )
 from crongate.manifest.schema_file import SchemaFile, TableShape, read_schema_file
+from crongate.source_file import NotRegularFileError, read_source_file
 from crongate.model import CronJob, Migration
 from crongate.registry.interface import FieldMap
 from crongate.schedule import InvalidSchedule, schedule_from_job
@@ -965,11 +966,13 @@ def unified_diff(before: str | None, after: str, label: str) -> str:
 
 
 def functions_dir_of(root: Path, config: Config) -> Path:
-    """Return the Convex functions directory: config, then ``convex.json``, then ``convex``."""
-    from crongate.manifest.project import read_convex_json
+    """Return the Convex functions directory: config, then ``convex.json``, then ``convex``.
 
-    setting = config.functions_dir if config.functions_dir is not None else read_convex_json(root)
-    return Path(os.path.normpath(root / (setting or "convex")))
+    Raises ManifestError when convex.json is invalid or the directory is outside ``root``.
+    """
+    from crongate.manifest.project import functions_dir_path
+
+    return functions_dir_path(root, config.functions_dir)
 
 
 def scaffold_project(root: Path, config: Config) -> ScaffoldResult:
@@ -1050,21 +1053,22 @@ def _table_shape(schema: SchemaFile, table: str) -> TableShape | None:
 
 def _read_source(path: Path, label: str) -> str | None:
     try:
-        size = path.stat().st_size
+        data = read_source_file(path, MAX_SOURCE_BYTES)
     except FileNotFoundError:
         return None
+    except NotRegularFileError as error:
+        raise ManifestError(f"cannot read {label}: {error.strerror}",
+                            hint="replace it with a regular file, or point `migrations:` in crongate.yml at one") from None
     except OSError as error:
         raise ManifestError(f"cannot read {label}: {error.strerror}", hint="check the file's permissions") from None
-    if size > MAX_SOURCE_BYTES:
-        raise UsageError(f"{label} is {size} bytes; scaffold edits files up to {MAX_SOURCE_BYTES} bytes",
+    if len(data) > MAX_SOURCE_BYTES:
+        raise UsageError(f"{label} is over {MAX_SOURCE_BYTES} bytes; scaffold edits files up to that size",
                          hint="point `migrations:` in crongate.yml at the hand-written systemJobs.ts")
     try:
-        return path.read_bytes().decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UsageError(f"{label} is not UTF-8 text (byte {error.start})",
                          hint="save the file as UTF-8, or point `migrations:` in crongate.yml at the right file") from None
-    except OSError as error:
-        raise ManifestError(f"cannot read {label}: {error.strerror}", hint="check the file's permissions") from None
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from crongate.manifest import evaluator
 from crongate.manifest.evaluator import (
     UNDEFINED,
     FunctionReference,
@@ -173,3 +174,70 @@ def test_loader_returns_none_for_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "bad.ts"
     path.write_bytes(b"\xff\xfe")
     assert ModuleLoader(tmp_path).load(path) is None
+
+
+# -- bounds on what hostile code can make the evaluator build --
+
+
+def _doubling(levels: int, start: str, operation: str) -> str:
+    lines = [f"const v0 = {start};"]
+    lines += [f"const v{i} = {operation.format(previous=f'v{i - 1}')};" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("operation", ("{previous} + {previous}", "`${{{previous}}}${{{previous}}}`",
+                                       "[{previous}, {previous}].join('')"))
+def test_long_string_unknown(operation: str) -> None:
+    module = Module.from_source(_doubling(22, '"ab"', operation))
+
+    # v15 has 2 * 2**15 = 65536 characters, the limit, so v16 is the first one over it.
+    assert module.lookup("v15") == "ab" * 2**15
+    value = module.lookup("v16")
+    assert isinstance(value, Unknown)
+    assert "more than the limit of 65536" in value.reason
+    assert isinstance(module.lookup("v22"), Unknown)
+
+
+def test_string_below_limit_known() -> None:
+    module = Module.from_source(_doubling(10, '"ab"', "{previous} + {previous}"))
+
+    assert module.lookup("v10") == "ab" * 1024
+
+
+def test_deep_doubling_finishes() -> None:
+    # 40 levels nest deeper than MAX_DEPTH; each level was evaluated twice before.
+    module = Module.from_source(_doubling(40, "1", "{previous} + {previous}"))
+
+    assert isinstance(module.lookup("v40"), Unknown)
+
+
+def test_doubling_calls_bounded(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Each helper calls the previous one twice, so f30(1) would make 2**30 calls.
+    monkeypatch.setattr(evaluator, "MAX_CALLS", 1000)
+    source = "const f0 = (x) => x;\n" + "".join(
+        f"const f{i} = (x) => f{i - 1}(x) + f{i - 1}(x);\n" for i in range(1, 31)
+    ) + "const SMALL = f5(1);\nconst VALUE = f30(1);\n"
+    module = Module.from_source(source, display_name="helpers.ts")
+
+    assert module.lookup("SMALL") == 32
+    assert isinstance(module.lookup("VALUE"), Unknown)
+    assert "Stopped calling local functions in helpers.ts: more than 1000 calls" in caplog.text
+
+
+def test_concat_capped() -> None:
+    module = Module.from_source(_doubling(20, "[1]", "{previous}.concat({previous})"))
+
+    # v14 would have 2**14 = 16384 elements, the first level over the limit.
+    assert len(module.lookup("v13")) == 2**13
+    value = module.lookup("v14")
+    assert isinstance(value, Unknown)
+    assert "more than 10000 elements" in value.reason
+    assert isinstance(module.lookup("v20"), Unknown)
+
+
+def test_infinity_stays_number() -> None:
+    module = Module.from_source("const VALUE = { minutes: 1e309, hours: 0 / 0 };")
+
+    value = module.lookup("VALUE")
+    assert value["minutes"] == float("inf")
+    assert value["hours"] != value["hours"]  # NaN

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -420,3 +421,91 @@ def test_webhook_message_redacted_once():
 def test_missing_migration_hint_default_file():
     finding = next(f for f in _read_case("13-no-migrations-file").findings if f.rule == "missing-migration")
     assert "convex/systemJobs.ts" in finding.hint
+
+
+# -- files that are not regular files, and paths outside the project --
+
+
+def test_fifo_in_functions_dir_skipped(tmp_path, caplog):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    os.mkfifo(tmp_path / "app" / "convex" / "pipe.ts")
+    with caplog.at_level(logging.WARNING, logger="crongate"):
+        manifest = read_manifest(ManifestSettings(root=tmp_path / "app"))
+    assert manifest.jobs
+    assert "pipe.ts: not a regular file (it is a FIFO)" in caplog.text
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_device_in_functions_dir_skipped(tmp_path, caplog):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    (tmp_path / "app" / "convex" / "zero.ts").symlink_to("/dev/zero")
+    with caplog.at_level(logging.WARNING, logger="crongate"):
+        read_manifest(ManifestSettings(root=tmp_path / "app"))
+    assert "zero.ts: not a regular file (it is a character device)" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ("directory", "FIFO"))
+def test_crons_file_not_regular(tmp_path, kind):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    crons = tmp_path / "app" / "convex" / "crons.ts"
+    crons.unlink()
+    if kind == "directory":
+        crons.mkdir()
+    else:
+        os.mkfifo(crons)
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(ManifestSettings(root=tmp_path / "app"))
+    assert f"convex/crons.ts is not a regular file (it is a {kind})" in caught.value.message
+
+
+def test_crons_file_dangling_symlink(tmp_path):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    crons = tmp_path / "app" / "convex" / "crons.ts"
+    crons.unlink()
+    crons.symlink_to(tmp_path / "absent.ts")
+    with pytest.raises(ManifestError, match="symbolic link to a missing file"):
+        read_manifest(ManifestSettings(root=tmp_path / "app"))
+
+
+@pytest.mark.parametrize("setting", ("/", "..", "convex/../.."))
+def test_functions_dir_outside_root(tmp_path, setting):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(ManifestSettings(root=tmp_path / "app", functions_dir=setting))
+    assert "outside the project root" in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_functions_dir_symlink_outside_root(tmp_path):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    (tmp_path / "app" / "elsewhere").symlink_to(tmp_path)
+    with pytest.raises(ManifestError, match="outside the project root"):
+        read_manifest(ManifestSettings(root=tmp_path / "app", functions_dir="elsewhere"))
+
+
+def test_convex_json_functions_outside_root(tmp_path):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    (tmp_path / "app" / "convex.json").write_text('{"functions": "/"}')
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(ManifestSettings(root=tmp_path / "app"))
+    assert "convex.json" in caught.value.message
+
+
+@pytest.mark.parametrize("field", ("crons_file", "migrations_file"))
+def test_configured_file_outside_root(tmp_path, field):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    outside = tmp_path / "outside.ts"
+    outside.write_text("export default 1;\n")
+    settings = ManifestSettings(root=tmp_path / "app", **{field: str(outside)})
+    with pytest.raises(ManifestError, match="outside the project root"):
+        read_manifest(settings)
+
+
+def test_crons_symlink_outside_root(tmp_path):
+    shutil.copytree(CASES / "01-clean", tmp_path / "app")
+    crons = tmp_path / "app" / "convex" / "crons.ts"
+    outside = tmp_path / "crons.ts"
+    shutil.move(crons, outside)
+    crons.symlink_to(outside)
+    with pytest.raises(ManifestError, match="crons file convex/crons.ts resolves to"):
+        read_manifest(ManifestSettings(root=tmp_path / "app"))

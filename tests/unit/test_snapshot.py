@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from crongate.errors import EXIT_USAGE, SnapshotError
+from crongate.registry import snapshot
 from crongate.registry.interface import FieldMap
 from crongate.registry.snapshot import SnapshotRegistry, decode_value
 
@@ -331,4 +332,146 @@ def test_bad_encoding_is_snapshot_error(tmp_path):
     path = tmp_path / "rows.json"
     path.write_text(json.dumps([{"jobKey": "a", "x": {"$float": "AAAA"}}]))
     with pytest.raises(SnapshotError, match="expected 8"):
+        SnapshotRegistry(path).read_rows()
+
+
+# -- hostile files --
+
+
+@pytest.mark.parametrize("value", ("NaN", "Infinity", "1e20", "1.79e308", "-5", "1" + "0" * 400))
+def test_taken_at_ignores_bad_creation_time(tmp_path, value):
+    path = tmp_path / "rows.json"
+    path.write_text(f'[{{"jobKey": "a", "_creationTime": {value}}}, {{"jobKey": "b", "_creationTime": {NOON_MS}}}]')
+    assert SnapshotRegistry(path).taken_at == datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("value", ("1e20", "1.79e308"))
+def test_taken_at_ignores_far_future_row_time(tmp_path, value):
+    path = tmp_path / "rows.json"
+    path.write_text(f'[{{"jobKey": "a", "lastRunAt": {value}}}]')
+    assert SnapshotRegistry(path).taken_at is None
+
+
+@pytest.mark.parametrize("value", ("NaN", "Infinity"))
+def test_non_finite_row_time_rejected(tmp_path, value):
+    path = tmp_path / "rows.json"
+    path.write_text(f'[{{"jobKey": "a", "lastRunAt": {value}}}]')
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "document 0: field 'lastRunAt'" in caught.value.message
+    assert "expected a time in milliseconds" in caught.value.message
+
+
+def test_non_finite_count_rejected(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text('[{"jobKey": "a", "totalRuns": Infinity}]')
+    with pytest.raises(SnapshotError, match="field 'totalRuns' is inf, expected a whole number"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_json_nested_too_deeply(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert f"{path} is nested too deeply" in caught.value.message
+
+
+def test_zip_line_nested_too_deeply(tmp_path):
+    members = {"systemJobs/documents.jsonl": jsonl(DOCUMENTS) + "[" * 100_000 + "]" * 100_000 + "\n"}
+    path = write_export(tmp_path / "export.zip", members)
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "documents.jsonl: line 3 is nested too deeply" in caught.value.message
+    assert caught.value.exit_code == EXIT_USAGE
+
+
+def _patch_member_header(path: Path, name: str, local_offset: int, central_offset: int, value: int) -> None:
+    """Overwrite a 2-byte field of a member's local header and of its central directory entry."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    data = bytearray(path.read_bytes())
+    data[info.header_offset + local_offset:info.header_offset + local_offset + 2] = value.to_bytes(2, "little")
+    offset = data.find(b"PK\x01\x02")
+    while offset != -1:
+        name_length = int.from_bytes(data[offset + 28:offset + 30], "little")
+        if data[offset + 46:offset + 46 + name_length] == name.encode():
+            data[offset + central_offset:offset + central_offset + 2] = value.to_bytes(2, "little")
+        offset = data.find(b"PK\x01\x02", offset + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_zip_encrypted_member(tmp_path):
+    path = write_export(tmp_path / "export.zip", {"systemJobs/documents.jsonl": jsonl(DOCUMENTS)})
+    # Bit 0 of the general purpose flags marks an encrypted member.
+    _patch_member_header(path, "systemJobs/documents.jsonl", 6, 8, 0x1)
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "encrypted" in caught.value.message
+    assert "decrypt the archive" in caught.value.hint
+
+
+def test_zip_unsupported_compression(tmp_path):
+    path = write_export(tmp_path / "export.zip", {"systemJobs/documents.jsonl": jsonl(DOCUMENTS)})
+    # Compression method 99 is AES encryption, which Python's zipfile does not implement.
+    _patch_member_header(path, "systemJobs/documents.jsonl", 8, 10, 99)
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "compression method" in caught.value.message
+    assert "npx convex export" in caught.value.hint
+
+
+def test_zip_member_over_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "MAX_SNAPSHOT_BYTES", 1000)
+    path = write_export(tmp_path / "export.zip", {"systemJobs/documents.jsonl": jsonl(DOCUMENTS) + " " * 2000})
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "documents.jsonl is" in caught.value.message
+    assert "over the 1000 byte limit" in caught.value.message
+
+
+def test_zip_long_line_rejected(tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "MAX_LINE_BYTES", 1000)
+    long_row = json.dumps({"jobKey": "a", "padding": "x" * 5000})
+    path = write_export(tmp_path / "export.zip", {"systemJobs/documents.jsonl": jsonl(DOCUMENTS) + long_row + "\n"})
+    with pytest.raises(SnapshotError) as caught:
+        SnapshotRegistry(path).read_rows()
+    assert "documents.jsonl: line 3 is longer than the 1000 byte limit" in caught.value.message
+
+
+def test_jsonl_file_long_line_rejected(tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "MAX_LINE_BYTES", 1000)
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps({"jobKey": "a", "padding": "x" * 5000}) + "\n")
+    with pytest.raises(SnapshotError, match="line 1 is longer than the 1000 byte limit"):
+        SnapshotRegistry(path).read_rows()
+
+
+def test_json_file_over_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "MAX_SNAPSHOT_BYTES", 10)
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(DOCUMENTS))
+    with pytest.raises(SnapshotError, match="over the 10 byte limit"):
+        SnapshotRegistry(path).read_rows()
+
+
+@pytest.mark.parametrize("suffix", (".jsonl", ".json"))
+def test_byte_order_mark_accepted(tmp_path, suffix):
+    path = tmp_path / f"rows{suffix}"
+    text = jsonl(DOCUMENTS) if suffix == ".jsonl" else json.dumps(DOCUMENTS)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    rows = SnapshotRegistry(path).read_rows()
+    assert [row.key for row in rows] == ["traffic-sync", "cleanup"]
+
+
+def test_jsonl_crlf_lines(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(jsonl(DOCUMENTS).replace("\n", "\r\n").encode())
+    assert len(SnapshotRegistry(path).read_rows()) == 2
+
+
+def test_jsonl_not_utf8_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(jsonl(DOCUMENTS).encode() + b'{"jobKey": "\xff"}\n')
+    with pytest.raises(SnapshotError, match="line 3 is not UTF-8"):
         SnapshotRegistry(path).read_rows()

@@ -47,6 +47,7 @@ from crongate.manifest.evaluator import (
     to_json,
     unwrap,
 )
+from crongate.source_file import NotRegularFileError, read_source_file
 from crongate.model import CronJob, Finding, Location
 from crongate.rules import RULES
 from crongate.schedule import check_registration
@@ -116,22 +117,19 @@ def read_crons_file(path: Path, root: Path) -> CronsReading:
     """
     hint = "Check the path of crons.ts (the functions directory is set by `functions` in convex.json)."
     try:
-        size = path.stat().st_size
+        data = read_source_file(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ManifestError(f"Cannot read {path}: the file does not exist", hint=hint) from None
+    except NotRegularFileError as error:
+        raise ManifestError(f"Cannot read {path}: it is not a regular file (it is {error.kind})",
+                            hint=hint) from None
     except OSError as error:
         raise ManifestError(f"Cannot read {path}: {error.strerror}", hint=hint) from error
-    if not path.is_file():
-        raise ManifestError(f"Cannot read {path}: it is not a regular file", hint=hint)
-    if size > MAX_FILE_BYTES:
+    if len(data) > MAX_FILE_BYTES:
         raise ManifestError(
-            f"Cannot read {path}: it has {size} bytes, more than the limit of {MAX_FILE_BYTES}",
+            f"Cannot read {path}: it has more than the limit of {MAX_FILE_BYTES} bytes",
             hint="crons.ts is normally a few kilobytes; check that the path names the right file.")
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ManifestError(f"Cannot read {path}: {error.strerror}", hint=hint) from error
     if b"\0" in data:
         raise ManifestError(f"Cannot read {path}: it is a binary file (it contains NUL bytes)",
                             hint=hint)
@@ -516,6 +514,16 @@ class _CronsReader:
 
         for label, value in (("schedule", schedule_value), ("args", args_value)):
             problem = _non_data(value)
+            if problem == _NOT_FINITE and label == "schedule" and known_name is not None:
+                # Convex rejects a schedule with NaN or Infinity at push ("Interval must be an
+                # integer greater than 0"), so that is what is reported. The cron job is left
+                # out, because its schedule has no JSON form to compare with the registry.
+                invalid = check_registration(method, to_json(value))
+                for schedule_problem in invalid:
+                    self.add_finding(schedule_problem.rule, known_name, schedule_problem.message,
+                                     schedule_problem.hint, call, module)
+                if invalid:
+                    return
             if problem is not None:
                 self.add_finding(
                     "dynamic-registration", known_name,
@@ -711,6 +719,9 @@ class _CronsReader:
                                           (f.location.line or 0) if f.location else 0))
 
 
+_NOT_FINITE = "a number that is not finite"
+
+
 def _non_data(value: Any, depth: int = 0) -> str | None:
     """Return what in a value is not plain data (a function, a reference, NaN), or None."""
     if isinstance(value, Closure):
@@ -718,7 +729,7 @@ def _non_data(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, FunctionReference):
         return "a function reference"
     if isinstance(value, float) and not math.isfinite(value):
-        return "a number that is not finite"
+        return _NOT_FINITE
     if depth > _MAX_DATA_DEPTH:
         return f"values nested more than {_MAX_DATA_DEPTH} levels deep"
     items = value if isinstance(value, list) else (

@@ -65,6 +65,8 @@ from typing import Any, Union
 import tree_sitter
 import tree_sitter_typescript
 
+from crongate.source_file import read_source_file
+
 logger = logging.getLogger(__name__)
 
 #: Maximum nesting of expressions, statements, local calls and imports that is followed. Each
@@ -73,6 +75,16 @@ MAX_DEPTH = 64
 
 #: Maximum number of elements that a loop or an array method is expanded to.
 MAX_ELEMENTS = 10_000
+
+#: Maximum number of local function calls evaluated for one loader. It bounds the time of code
+#: whose evaluation grows exponentially with its length, such as helpers that each call the
+#: previous one twice, and leaves room for a few loops of MAX_ELEMENTS calls.
+MAX_CALLS = 50_000
+
+#: Maximum length, in characters, of a string that concatenation, a template literal or
+#: join() builds. A cron name or arg is a few dozen characters, and without a bound a constant
+#: doubled 40 times (``const s1 = s0 + s0; ...``) would need terabytes.
+MAX_STRING_LENGTH = 64 * 1024
 
 #: Suffixes tried, in order, for an import such as ``"./jobConfig"``.
 _IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
@@ -381,10 +393,18 @@ def js_string(value: Any) -> str | Unknown:
             if isinstance(text, Unknown):
                 return text
             parts.append(text)
-        return ",".join(parts)
+        return _joined(parts, ",")
     if isinstance(value, dict):
         return "[object Object]"
     return Unknown("converts a function or reference to a string")
+
+
+def _joined(parts: list[str], separator: str) -> str | Unknown:
+    """Join strings, or return an Unknown when the result would exceed MAX_STRING_LENGTH."""
+    length = sum(map(len, parts)) + len(separator) * max(len(parts) - 1, 0)
+    if length > MAX_STRING_LENGTH:
+        return Unknown(f"builds a string of {length} characters, more than the limit of {MAX_STRING_LENGTH}")
+    return separator.join(parts)
 
 
 def _number_string(number: float) -> str:
@@ -454,6 +474,8 @@ class Scope:
         self._values: dict[str, Any] = {}
         self._pending: dict[str, Callable[[], Any]] = {}
         self._computing: set[str] = set()
+        # name -> (nesting depth, value) of a declaration that hit MAX_DEPTH at that depth.
+        self._depth_limited: dict[str, tuple[int, Any]] = {}
 
     def child(self) -> Scope:
         return Scope(self.module, self)
@@ -490,6 +512,14 @@ class Scope:
     def _resolve(self, name: str) -> Any:
         if name in self._computing:
             return Unknown(f"refers to {name} while {name} is still being defined")
+        # A declaration that hit the depth limit is evaluated again only from a shallower
+        # depth, where it may succeed. Without this, `const s1 = s0 + s0; ...` repeated 40
+        # times re-evaluates each level twice, 2**40 evaluations in all.
+        depth = self.module.loader.budget.depth
+        limited = self._depth_limited.get(name)
+        if limited is not None and depth >= limited[0]:
+            return limited[1]
+
         self._computing.add(name)
         try:
             value = self._pending[name]()
@@ -498,6 +528,8 @@ class Scope:
         unknown = find_unknown(value)
         if unknown is None or not unknown.depth_limited:
             self.bind(name, value)
+        else:
+            self._depth_limited[name] = (depth, value)
         return value
 
 
@@ -508,11 +540,13 @@ _GLOBALS: dict[str, Any] = {"undefined": UNDEFINED, "NaN": math.nan, "Infinity":
 
 
 class _Budget:
-    """Nesting depth shared by every module of one loader, so that imports count too."""
+    """Nesting depth and evaluation steps shared by every module of one loader, so that
+    imports count too."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.depth = 0
+        self.calls = 0
 
 
 class ModuleLoader:
@@ -556,9 +590,9 @@ class ModuleLoader:
             return self._modules[path]
         module: Module | None = None
         try:
-            if path.stat().st_size <= MAX_MODULE_BYTES:
-                source = path.read_bytes().decode("utf-8")
-                module = Module(source, path=path, loader=self)
+            data = read_source_file(path, MAX_MODULE_BYTES)
+            if len(data) <= MAX_MODULE_BYTES:
+                module = Module(data.decode("utf-8"), path=path, loader=self)
             else:
                 logger.warning("Not reading %s: larger than %d bytes", path, MAX_MODULE_BYTES)
         except (OSError, UnicodeDecodeError) as error:
@@ -1161,7 +1195,8 @@ class _Evaluation:
                 if isinstance(text, Unknown):
                     return text
                 parts.append(text)
-        return "".join(parts)
+        text = _joined(parts, "")
+        return text.at(node, self.module) if isinstance(text, Unknown) else text
 
     # Names and members.
 
@@ -1422,6 +1457,8 @@ class _Evaluation:
                     continue
                 if method == "flatMap":
                     results.extend(result if isinstance(result, list) else [result])
+                    if len(results) > MAX_ELEMENTS:
+                        return self.unknown(f"has more than {MAX_ELEMENTS} elements", node)
                     continue
                 truth = _truthy(result)
                 if isinstance(truth, Unknown):
@@ -1433,11 +1470,19 @@ class _Evaluation:
             separator = values[0] if values and values[0] is not UNDEFINED else ","
             parts = [js_string(item) if item not in (None, UNDEFINED) else "" for item in array]
             bad = next((p for p in parts if isinstance(p, Unknown)), None)
-            return bad if bad is not None else js_string(separator).join(parts)
+            if bad is not None:
+                return bad
+            separator_text = js_string(separator)
+            if isinstance(separator_text, Unknown):
+                return separator_text
+            text = _joined(parts, separator_text)
+            return text.at(node, self.module) if isinstance(text, Unknown) else text
         if method == "concat":
             result = list(array)
             for value in values:
                 result.extend(value if isinstance(value, list) else [value])
+                if len(result) > MAX_ELEMENTS:
+                    return self.unknown(f"has more than {MAX_ELEMENTS} elements", node)
             return result
         if method == "slice" and all(_is_number(v) for v in values):
             bounds = [int(v) for v in values]
@@ -1476,7 +1521,8 @@ def _binary(module: Module, op: str, left: Any, right: Any, node: tree_sitter.No
                 return module.unknown(left_text.reason, node)
             if isinstance(right_text, Unknown):
                 return module.unknown(right_text.reason, node)
-            return left_text + right_text
+            text = _joined([left_text, right_text], "")
+            return module.unknown(text.reason, node) if isinstance(text, Unknown) else text
     if op in ("===", "!=="):
         same = _strict_equal(left, right)
         return same if op == "===" else not same
@@ -1545,6 +1591,13 @@ def call_closure(closure: Closure, arguments: list[Any], call_node: tree_sitter.
     budget = module.loader.budget
     if budget.depth >= budget.limit:
         return module.depth_limit(call_node)
+    budget.calls += 1
+    if budget.calls > MAX_CALLS:
+        if budget.calls == MAX_CALLS + 1:
+            logger.warning("Stopped calling local functions in %s: more than %d calls",
+                           module.display_name or "the source text", MAX_CALLS)
+        return module.unknown(f"calls {name}() after {MAX_CALLS} other calls of local functions, "
+                              "more than crongate evaluates", call_node)
     budget.depth += 1
     try:
         result = _run_closure_body(closure, arguments, call_node)

@@ -35,6 +35,7 @@ from crongate.manifest.evaluator import (
     to_json,
     unwrap,
 )
+from crongate.source_file import read_source_file
 from crongate.manifest.webhooks import redact_webhooks
 from crongate.model import Finding, Location, Migration
 from crongate.registry.interface import FieldMap
@@ -141,23 +142,22 @@ def read_migrations_source(
 
 def _read_source(path: Path, label: str) -> bytes:
     try:
-        size = path.stat().st_size
+        data = read_source_file(path, MAX_SOURCE_BYTES)
     except FileNotFoundError:
         raise ManifestError(
             f"migrations file {label} not found",
             hint="check `migrations:` in crongate.yml, or remove it to use <functions dir>/systemJobs.ts",
         ) from None
     except OSError as error:
-        raise ManifestError(f"failed to read migrations file {label}: {error.strerror}") from None
-    if size > MAX_SOURCE_BYTES:
         raise ManifestError(
-            f"migrations file {label} is {size} bytes, over the {MAX_SOURCE_BYTES} byte limit",
+            f"failed to read migrations file {label}: {error.strerror}",
+            hint="point `migrations:` in crongate.yml at the app's systemJobs.ts, a readable regular file",
+        ) from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ManifestError(
+            f"migrations file {label} is over the {MAX_SOURCE_BYTES} byte limit",
             hint="point `migrations:` in crongate.yml at the source file that defines the add<Name>Job mutations",
         )
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ManifestError(f"failed to read migrations file {label}: {error.strerror}") from None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from crongate.manifest.migration_rules import migration_findings
 from crongate.manifest.migrations import MigrationsReading, read_migrations_file
 from crongate.manifest.placement import misplaced_findings
 from crongate.manifest.scan import MODULE_SUFFIXES, ModuleFacts, module_facts, resolve_specifier
+from crongate.source_file import file_kind, read_source_file
 from crongate.manifest.webhooks import redact_webhooks
 from crongate.model import CronJob, Finding, Location, Manifest
 from crongate.registry.interface import FieldMap
@@ -40,6 +42,9 @@ DEFAULT_FUNCTIONS_DIR = "convex"
 # Larger files are not scanned, because they are usually bundles or generated data rather than
 # hand-written functions.
 MAX_SCAN_BYTES = 5 * 1024 * 1024
+
+# convex.json contains a few settings, so a larger file is not the project's convex.json.
+MAX_CONVEX_JSON_BYTES = 1024 * 1024
 
 # Directories whose files are not the app's own source.
 SKIPPED_DIRS = frozenset({"_generated", "node_modules"})
@@ -68,7 +73,7 @@ def read_manifest(settings: ManifestSettings) -> Manifest:
     configured migrations file is missing.
     """
     root = Path(os.path.normpath(settings.root.absolute()))
-    functions_dir = _functions_dir(root, settings.functions_dir)
+    functions_dir = functions_dir_path(root, settings.functions_dir)
     crons_path = _crons_path(root, functions_dir, settings.crons_file)
     crons_label = _relative(crons_path, root)
     logger.info("reading cron jobs from %s", crons_label)
@@ -114,14 +119,25 @@ def read_manifest(settings: ManifestSettings) -> Manifest:
 def read_convex_json(root: Path) -> str | None:
     """Return the ``functions`` setting of ``<root>/convex.json``, or None when it has none."""
     path = root / "convex.json"
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        data = read_source_file(path, MAX_CONVEX_JSON_BYTES)
+        if len(data) > MAX_CONVEX_JSON_BYTES:
+            raise ManifestError(
+                f"{_relative(path, root)} is over the {MAX_CONVEX_JSON_BYTES} byte limit",
+                hint="convex.json is a few lines of settings; check that the file is the project's convex.json",
+            )
+        text = data.decode("utf-8-sig")
+    except OSError as error:
         raise ManifestError(
-            f"failed to read {_relative(path, root)}: {error}",
+            f"failed to read {_relative(path, root)}: {error.strerror}",
             hint="fix or remove convex.json, or set functions_dir in crongate.yml",
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ManifestError(
+            f"failed to read {_relative(path, root)}: not UTF-8 text (byte {error.start})",
+            hint="save convex.json as UTF-8",
         ) from None
 
     try:
@@ -148,31 +164,82 @@ def read_convex_json(root: Path) -> str | None:
     return functions
 
 
-def _functions_dir(root: Path, configured: str | None) -> Path:
-    setting = configured if configured is not None else read_convex_json(root)
+def functions_dir_path(root: Path, configured: str | None) -> Path:
+    """Return the functions directory: ``configured``, else convex.json's ``functions``, else ``convex``.
+
+    Raises ManifestError when convex.json is invalid or the directory resolves outside ``root``,
+    because crongate would then scan files that are not the app's (``--functions-dir /`` walks
+    the whole file system).
+    """
+    if configured is not None:
+        setting, origin = configured, "set by `functions_dir:` in crongate.yml or --functions-dir"
+    else:
+        setting, origin = read_convex_json(root), 'set by "functions" in convex.json'
     if setting is None:
-        setting = DEFAULT_FUNCTIONS_DIR
-    return Path(os.path.normpath(root / setting))
+        setting, origin = DEFAULT_FUNCTIONS_DIR, "the default"
+    path = Path(os.path.normpath(root / setting))
+    _require_inside_root(path, root, f"functions directory {setting!r} ({origin})",
+                         "set the functions directory relative to the project root, e.g. convex")
+    return path
+
+
+def _require_inside_root(path: Path, root: Path, subject: str, hint: str) -> None:
+    """Raise ManifestError when ``path``, after following symlinks, is outside ``root``."""
+    resolved_root = root.resolve()
+    resolved = path.resolve()
+    if resolved == resolved_root or resolved.is_relative_to(resolved_root):
+        return
+    raise ManifestError(
+        f"the {subject} resolves to {resolved}, outside the project root {resolved_root}",
+        hint=f"{hint}, or run crongate on the project that contains it",
+    )
+
+
+def _not_regular(path: Path, root: Path, subject: str, hint: str) -> ManifestError | None:
+    """Return an error when ``path`` exists (or is a dangling symlink) but is not a regular file."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return ManifestError(f"{subject} {_relative(path, root)} is a symbolic link to a missing file", hint=hint)
+    except OSError as error:
+        return ManifestError(f"{subject} {_relative(path, root)} cannot be read: {error.strerror}", hint=hint)
+    if stat.S_ISREG(mode):
+        return None
+    return ManifestError(
+        f"{subject} {_relative(path, root)} is not a regular file (it is {file_kind(mode)})", hint=hint,
+    )
 
 
 def _crons_path(root: Path, functions_dir: Path, configured: str | None) -> Path:
     if configured is not None:
         path = Path(os.path.normpath(root / configured))
+        hint = "point `manifest:` or --manifest at the app's crons.ts, relative to the project root"
+        _require_inside_root(path, root, f"crons file {configured!r} (set by `manifest:` in crongate.yml "
+                             "or --manifest)", hint)
+        error = _not_regular(path, root, "crons file", hint)
+        if error is not None:
+            raise error
         if not path.is_file():
             raise ManifestError(
                 f"crons file {_relative(path, root)} not found (set by `manifest:` in crongate.yml or --manifest)",
-                hint="point `manifest:` or --manifest at the app's crons.ts, relative to the project root",
+                hint=hint,
             )
         return path
 
-    path = functions_dir / "crons.ts"
-    if path.is_file():
-        return path
     # Convex also loads crons.js, which a JavaScript app has in place of crons.ts.
-    if (functions_dir / "crons.js").is_file():
-        return functions_dir / "crons.js"
+    hint = "replace it with the app's crons.ts, or point `manifest:` in crongate.yml or --manifest at it"
+    for name in ("crons.ts", "crons.js"):
+        path = functions_dir / name
+        error = _not_regular(path, root, "crons file", hint)
+        if error is not None:
+            raise error
+        if path.is_file():
+            _require_inside_root(path, root, f"crons file {_relative(path, root)}", hint)
+            return path
     raise ManifestError(
-        f"crons file {_relative(path, root)} not found",
+        f"crons file {_relative(functions_dir / 'crons.ts', root)} not found",
         hint=(
             "run crongate from the project root (the directory with convex.json), set `functions` in "
             "convex.json, or point `manifest:` in crongate.yml or --manifest at the app's crons.ts"
@@ -183,9 +250,23 @@ def _crons_path(root: Path, functions_dir: Path, configured: str | None) -> Path
 def _migrations_path(root: Path, functions_dir: Path, configured: str | None) -> Path | None:
     if configured is not None:
         # read_migrations_file raises ManifestError when a configured file is missing.
-        return Path(os.path.normpath(root / configured))
+        path = Path(os.path.normpath(root / configured))
+        hint = "point `migrations:` in crongate.yml at the app's systemJobs.ts, relative to the project root"
+        _require_inside_root(path, root, f"migrations file {configured!r} (set by `migrations:` in crongate.yml)",
+                             hint)
+        error = _not_regular(path, root, "migrations file", hint)
+        if error is not None:
+            raise error
+        return path
     path = functions_dir / "systemJobs.ts"
-    return path if path.is_file() else None
+    hint = "replace it with the app's systemJobs.ts, or remove it"
+    error = _not_regular(path, root, "migrations file", hint)
+    if error is not None:
+        raise error
+    if not path.is_file():
+        return None
+    _require_inside_root(path, root, f"migrations file {_relative(path, root)}", hint)
+    return path
 
 
 # --- The functions directory --------------------------------------------------------------
@@ -230,13 +311,13 @@ def _source_files(functions_dir: Path) -> list[tuple[Path, bool]]:
 
 def _scan_file(path: Path, crons_path: Path) -> ModuleFacts | None:
     try:
-        size = path.stat().st_size
-        if size > MAX_SCAN_BYTES:
-            logger.warning("not scanning %s: %d bytes, over the %d byte limit", path, size, MAX_SCAN_BYTES)
-            return None
-        source = path.read_bytes()
+        source = read_source_file(path, MAX_SCAN_BYTES)
     except OSError as error:
+        # A FIFO or device named like a module (convex/pipe.ts) is skipped here, never read.
         logger.warning("not scanning %s: %s", path, error.strerror)
+        return None
+    if len(source) > MAX_SCAN_BYTES:
+        logger.warning("not scanning %s: over the %d byte limit", path, MAX_SCAN_BYTES)
         return None
 
     def imports_crons_file(specifier: str) -> bool:

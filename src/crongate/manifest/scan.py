@@ -213,6 +213,11 @@ def _references(root: Node) -> set[str]:
 def _read_registrations(root: Node, bindings: dict[str, str], crons_imports: set[str]) -> list[Registration]:
     cron_factories = {local for local, imported in bindings.items() if imported == "cronJobs"}
     crons_types = {local for local, imported in bindings.items() if imported == "Crons"}
+    if not cron_factories and not crons_types and not crons_imports:
+        # Without cronJobs, the Crons type or an imported crons object, no call in this
+        # module can register a job. Most modules are like that, and the three tree walks
+        # below took most of the scan of a large systemJobs.ts.
+        return []
     local_objects = _local_cron_objects(root, cron_factories)
     parameters = _crons_parameters(root, crons_types)
     exported = _exported_names(root)

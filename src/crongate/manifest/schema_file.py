@@ -27,6 +27,7 @@ from crongate.manifest.evaluator import (
     string_value,
     unwrap,
 )
+from crongate.source_file import read_source_file
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +65,15 @@ class SchemaFile:
 def read_schema_file(path: Path) -> SchemaFile:
     """Read ``schema.ts``; a missing, unreadable or oversized file yields a schema with no tables."""
     try:
-        if path.stat().st_size > MAX_SCHEMA_BYTES:
-            logger.warning("%s is larger than %d bytes; its tables are not read", path, MAX_SCHEMA_BYTES)
-            return SchemaFile(path, {})
-        source = path.read_bytes()
+        source = read_source_file(path, MAX_SCHEMA_BYTES)
     except FileNotFoundError:
         return SchemaFile(None, {})
     except OSError as error:
         logger.warning("cannot read %s: %s; its tables are not read", path, error.strerror)
         return SchemaFile(None, {})
+    if len(source) > MAX_SCHEMA_BYTES:
+        logger.warning("%s is larger than %d bytes; its tables are not read", path, MAX_SCHEMA_BYTES)
+        return SchemaFile(path, {})
     return SchemaFile(path, read_schema_source(source))
 
 

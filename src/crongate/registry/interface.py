@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -86,9 +87,19 @@ def row_from_document(document: Mapping[str, Any], field_map: FieldMap) -> Regis
             raise ValueError(f"field {getattr(field_map, attribute)!r} is {value!r}, expected a number")
         return value
 
-    def count(attribute: str) -> int | None:
+    def finite(attribute: str, expected: str) -> float | None:
+        # NaN and infinities (Convex stores them as {"$float": ...}) are neither counts nor times.
         value = number(attribute)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"field {getattr(field_map, attribute)!r} is {value!r}, expected {expected}")
+        return value
+
+    def count(attribute: str) -> int | None:
+        value = finite(attribute, "a whole number")
         return None if value is None else int(value)
+
+    def time(attribute: str) -> float | None:
+        return finite(attribute, "a time in milliseconds")
 
     enabled = document.get(field_map.enabled)
     if enabled is not None and not isinstance(enabled, bool):
@@ -105,10 +116,10 @@ def row_from_document(document: Mapping[str, Any], field_map: FieldMap) -> Regis
         total_runs=count("total_runs"),
         success_count=count("success_count"),
         error_count=count("error_count"),
-        last_run_at=number("last_run_at"),
+        last_run_at=time("last_run_at"),
         last_status=text("last_status"),
-        created_at=number("created_at"),
-        updated_at=number("updated_at"),
+        created_at=time("created_at"),
+        updated_at=time("updated_at"),
         doc_id=doc_id if isinstance(doc_id, str) else None,
         raw=dict(document),
     )

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from crongate.errors import SnapshotError
 from crongate.model import RegistryRow
@@ -29,6 +29,18 @@ logger = logging.getLogger(__name__)
 _SNAPSHOT_NAME = re.compile(r"snapshot_(\d{1,20})\.zip$", re.IGNORECASE)
 
 _EXPORT_HINT = "export the registry again with `npx convex export --path <file>.zip`"
+
+#: Largest table in a ZIP, or .json/.jsonl file, that is read, as its uncompressed size. A
+#: registry has one row per cron job, so even a large one is a few megabytes, and the bound
+#: keeps a small ZIP that inflates to gigabytes from exhausting memory.
+MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024
+
+#: Longest JSON Lines line that is read. A registry row is a few hundred bytes, so the bound
+#: only keeps one huge line from exhausting memory.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+#: Newest time a snapshot may claim: later values are corrupt, not a clock in the future.
+_LATEST_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc).timestamp()
 
 
 def decode_value(value: Any) -> Any:
@@ -65,6 +77,19 @@ def decode_value(value: Any) -> Any:
             return int.from_bytes(raw, "little", signed=True)
 
     return {key: decode_value(item) for key, item in value.items()}
+
+
+def _in_time_range(milliseconds: float) -> bool:
+    """Tell whether a row's time in milliseconds can be the time a snapshot was taken.
+
+    NaN, infinities, negative times and times after year 9999 are corrupt values, and
+    datetime cannot hold most of them.
+    """
+    try:
+        seconds = milliseconds / 1000
+    except OverflowError:  # an integer too large for a float
+        return False
+    return 0 <= seconds <= _LATEST_TIME
 
 
 class SnapshotRegistry(RegistrySource):
@@ -105,6 +130,7 @@ class SnapshotRegistry(RegistrySource):
         """
         match = _SNAPSHOT_NAME.search(self.path.name)
         if match:
+            # At most 20 digits, so the time is before year 5200 and datetime can hold it.
             return datetime.fromtimestamp(int(match.group(1)) / 1e9, tz=timezone.utc)
 
         newest: float | None = None
@@ -112,9 +138,11 @@ class SnapshotRegistry(RegistrySource):
             creation_time = row.raw.get("_creationTime")
             candidates = [row.created_at, row.updated_at, row.last_run_at]
             if isinstance(creation_time, (int, float)) and not isinstance(creation_time, bool):
-                candidates.append(float(creation_time))
+                candidates.append(creation_time)
             for milliseconds in candidates:
-                if milliseconds is not None and (newest is None or milliseconds > newest):
+                if milliseconds is None or not _in_time_range(milliseconds):
+                    continue
+                if newest is None or milliseconds > newest:
                     newest = milliseconds
 
         # NOTE: a file with no timestamps at all gets None, so it is judged at the
@@ -144,9 +172,11 @@ class SnapshotRegistry(RegistrySource):
 
         suffix = self.path.suffix.lower()
         if suffix in (".jsonl", ".ndjson"):
-            with self._open_text() as stream:
+            self._check_size(self.path.stat().st_size, str(self.path))
+            with self._open_binary() as stream:
                 yield from self._jsonl_documents(stream, str(self.path))
         elif suffix == ".json":
+            self._check_size(self.path.stat().st_size, str(self.path))
             yield from self._json_documents()
         elif suffix == ".zip":
             raise SnapshotError(
@@ -159,9 +189,26 @@ class SnapshotRegistry(RegistrySource):
                 hint="pass an `npx convex export` .zip, a .json list of rows, or a .jsonl file",
             )
 
-    def _open_text(self) -> io.TextIOWrapper:
+    def _check_size(self, size: int, name: str) -> None:
+        if size > MAX_SNAPSHOT_BYTES:
+            raise SnapshotError(
+                f"registry snapshot {name} is {size} bytes, over the {MAX_SNAPSHOT_BYTES} byte limit",
+                hint="a registry has one row per cron job; check that the file is an export of the registry table",
+            )
+
+    def _open_binary(self) -> io.BufferedReader:
         try:
-            return open(self.path, encoding="utf-8")
+            return open(self.path, "rb")
+        except OSError as error:
+            raise SnapshotError(
+                f"cannot read registry snapshot {self.path}: {error.strerror}",
+                hint="check the file's path and permissions",
+            ) from None
+
+    def _open_text(self) -> io.TextIOWrapper:
+        # utf-8-sig drops a byte-order mark, which some editors write at the start of a file.
+        try:
+            return open(self.path, encoding="utf-8-sig")
         except OSError as error:
             raise SnapshotError(
                 f"cannot read registry snapshot {self.path}: {error.strerror}",
@@ -172,6 +219,11 @@ class SnapshotRegistry(RegistrySource):
         with self._open_text() as stream:
             try:
                 payload = json.load(stream)
+            except RecursionError:
+                raise SnapshotError(
+                    f"registry snapshot {self.path} is nested too deeply to read",
+                    hint="a registry row nests a few levels; check that the file is an export of the registry table",
+                ) from None
             except UnicodeDecodeError:
                 raise SnapshotError(
                     f"registry snapshot {self.path} is not UTF-8 text",
@@ -207,25 +259,40 @@ class SnapshotRegistry(RegistrySource):
             hint='expected a JSON list of documents, or an object with the list in "value"',
         )
 
-    def _jsonl_documents(self, stream: Any, name: str) -> Iterator[tuple[str, Any]]:
+    def _jsonl_documents(self, stream: BinaryIO, name: str) -> Iterator[tuple[str, Any]]:
+        """Yield the documents of a binary JSON Lines stream, reading one bounded line at a time."""
         line_number = 0
-        try:
-            for line_number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    document = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise SnapshotError(
-                        f"{name}: line {line_number} is not valid JSON: {error.msg} at column {error.colno}",
-                        hint="each line must hold one JSON document; fix or remove the line",
-                    ) from None
-                yield f"{name}: line {line_number}", document
-        except UnicodeDecodeError:
-            raise SnapshotError(
-                f"{name}: line {line_number + 1} is not UTF-8 text",
-                hint=_EXPORT_HINT,
-            ) from None
+        while True:
+            data = stream.readline(MAX_LINE_BYTES + 1)
+            if not data:
+                return
+            line_number += 1
+            if len(data) > MAX_LINE_BYTES:
+                raise SnapshotError(
+                    f"{name}: line {line_number} is longer than the {MAX_LINE_BYTES} byte limit",
+                    hint="each line must hold one registry row; check that the file is an export of the registry table",
+                )
+            if line_number == 1:
+                data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SnapshotError(f"{name}: line {line_number} is not UTF-8 text", hint=_EXPORT_HINT) from None
+            if not line.strip():
+                continue
+            try:
+                document = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise SnapshotError(
+                    f"{name}: line {line_number} is not valid JSON: {error.msg} at column {error.colno}",
+                    hint="each line must hold one JSON document; fix or remove the line",
+                ) from None
+            except RecursionError:
+                raise SnapshotError(
+                    f"{name}: line {line_number} is nested too deeply to read",
+                    hint="a registry row nests a few levels; fix or remove the line",
+                ) from None
+            yield f"{name}: line {line_number}", document
 
     def _member_name(self) -> str:
         prefix = "".join(f"_components/{part}/" for part in self.component.split("/")) if self.component else ""
@@ -238,14 +305,26 @@ class SnapshotRegistry(RegistrySource):
                 names = archive.namelist()
                 if member not in names:
                     raise self._missing_table(member, names)
+                # The reader stops at the declared size, so checking it bounds what is inflated.
+                self._check_size(archive.getinfo(member).file_size, f"{self.path}!{member}")
                 with archive.open(member) as raw:
-                    stream = io.TextIOWrapper(raw, encoding="utf-8")
-                    yield from self._jsonl_documents(stream, f"{self.path}!{member}")
+                    yield from self._jsonl_documents(raw, f"{self.path}!{member}")
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
             # A CRC mismatch or a cut-off member surfaces here, while the member is read.
             raise SnapshotError(
                 f"registry snapshot {self.path} is a corrupt ZIP file: {error}",
                 hint=_EXPORT_HINT,
+            ) from None
+        except NotImplementedError as error:
+            raise SnapshotError(
+                f"registry snapshot {self.path}: {member} uses a compression method that Python cannot read ({error})",
+                hint=f"{_EXPORT_HINT}, or repack the ZIP with deflate compression",
+            ) from None
+        except RuntimeError as error:
+            # zipfile raises RuntimeError for an encrypted member read without a password.
+            raise SnapshotError(
+                f"registry snapshot {self.path}: {member} cannot be read ({error})",
+                hint=f"decrypt the archive, or {_EXPORT_HINT}",
             ) from None
 
     def _missing_table(self, member: str, names: list[str]) -> SnapshotError:
@@ -279,6 +358,11 @@ class SnapshotRegistry(RegistrySource):
             raise SnapshotError(
                 f"{where}: {error}",
                 hint="fix the value, or map the field with registry.fields in crongate.yml",
+            ) from None
+        except RecursionError:
+            raise SnapshotError(
+                f"{where} is nested too deeply to read",
+                hint="a registry row nests a few levels; fix or remove the row",
             ) from None
         if row.key is None:
             raise SnapshotError(
