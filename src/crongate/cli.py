@@ -24,7 +24,7 @@ import click
 
 from crongate import __version__
 from crongate.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, ConfigError, CrongateError, UsageError
-from crongate.secrets import RedactingFilter, RedactingFormatter, redact, register_secret
+from crongate.secrets import RedactingFilter, RedactingFormatter, redact, redact_value, register_secret
 
 logger = logging.getLogger("crongate")
 
@@ -289,6 +289,9 @@ def _checked_url(url: str, origin: str) -> str:
 def write_reports(result: Any, options: ReportOptions, root: Path) -> None:
     """Write every requested report; each is rendered whole, redacted, then written."""
     from crongate.report.interface import ReportContext, get_reporter
+
+    # Redacted before rendering as well as after: escaping can hide a secret from the patterns.
+    result = redact_value(result)
 
     on_github = os.environ.get("GITHUB_ACTIONS") == "true"
     stdout_is_tty = options.output is None and sys.stdout.isatty()

@@ -24,7 +24,7 @@ import click
 
 from crongate.cli import EXIT_CODES_HELP, _write_file, load_project_config, project_options, resolve_target
 from crongate.errors import EXIT_GATE_FAILED, EXIT_OK, UsageError
-from crongate.secrets import redact
+from crongate.secrets import redact, redact_value
 
 logger = logging.getLogger("crongate.migrate")
 
@@ -219,9 +219,10 @@ def _write_summary(path: Path | None, plan: Any, report: Any, result: Any, proje
     if path is None:
         return
 
-    section = plan_markdown(plan, report)
+    # Markdown escaping can hide a secret from the patterns, so the data is redacted first.
+    section = plan_markdown(redact_value(plan), redact_value(report))
     if result is not None:
-        text = SummaryReporter(plan_section=section).render(result, ReportContext())
+        text = SummaryReporter(plan_section=section).render(redact_value(result), ReportContext())
     else:
         text = f"## crongate migrate\n\n{section}"
     _write_file(path, redact(text if text.endswith("\n") else text + "\n"), append=True)

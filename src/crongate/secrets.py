@@ -8,8 +8,12 @@ before it can be written anywhere.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import logging
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 from crongate.manifest.webhooks import redact_webhooks
 
@@ -76,3 +80,30 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
+
+
+def redact_value(value: Any) -> Any:
+    """Return ``value`` with ``redact`` applied to every string inside it, at any depth.
+
+    Reporters escape text for their format (``:`` becomes ``%3A`` in a GitHub annotation,
+    ``_`` becomes ``\\_`` in Markdown), and an escaped secret no longer matches the patterns
+    that find it. So the data is redacted before any reporter sees it. Frozen dataclasses
+    are rebuilt with ``dataclasses.replace``; other objects are returned as they are.
+    """
+    if isinstance(value, enum.Enum):
+        return value  # a str-valued enum such as Severity must stay an enum
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (list, tuple)):
+        items = [redact_value(item) for item in value]
+        return type(value)(items) if isinstance(value, list) or type(value) is tuple else value
+    if isinstance(value, Mapping):
+        return {redact_value(key): redact_value(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: redact_value(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value

@@ -192,6 +192,24 @@ def test_check_static_clean(outputs: Outputs) -> None:
     assert outputs.leaks() == []
 
 
+def test_webhook_as_cron_name_clean(outputs: Outputs, deployment: FakeDeployment) -> None:
+    # Annotation properties escape ":" and Markdown escapes "_", so a secret must be redacted
+    # before a reporter escapes it; the Discord token has an underscore for that reason.
+    crons = outputs.project / "convex" / "crons.ts"
+    registration = f'crons.interval("{DISCORD_WEBHOOK}", {{ minutes: 5 }}, internal.traffic.sync);\n'
+    crons.write_text(crons.read_text(encoding="utf-8").replace("export default crons;",
+                                                              registration + "export default crons;"),
+                     encoding="utf-8")
+    outputs.before = _files(outputs.project)
+    summary = outputs.reports / "step-summary.md"
+    env = {"CONVEX_DEPLOY_KEY": DEPLOY_KEY, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+
+    outputs.run("check", outputs.project, "--url", deployment.url, *_report_flags(outputs.reports, "named"), env=env)
+    outputs.run("migrate", outputs.project, "--url", deployment.url, env=env)
+
+    assert outputs.leaks() == []
+
+
 # -- migrate -----------------------------------------------------------------------------------
 
 
