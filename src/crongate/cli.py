@@ -123,7 +123,7 @@ def cli(verbose: int, quiet: int) -> None:
 
 
 def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Options that say where the app and its registry are."""
+    """Return ``function`` with the options that locate the app and its registry."""
     options = [
         click.argument("project", type=click.Path(file_okay=False, path_type=Path), default=".", required=False),
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),

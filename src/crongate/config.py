@@ -219,8 +219,8 @@ class _Reader:
             "manifest", "functions_dir", "migrations", "fail_on", "registry", "match", "ignore",
             "keep_disabled", "rules", "scaffold",
         ))
-        config = Config(path=self.path)
         changes: dict[str, Any] = {}
+
         for key in ("manifest", "functions_dir", "migrations"):
             if key in top:
                 changes[key] = self.string(top[key], key)
@@ -228,6 +228,7 @@ class _Reader:
             changes["fail_on"] = self.choice(top["fail_on"], "fail_on", FAIL_ON_VALUES)
         if "registry" in top:
             changes["registry"] = self.read_registry(top["registry"])
+
         if "match" in top:
             match = self.mapping(top["match"], "match", ("keys",))
             if "keys" in match:
@@ -236,19 +237,24 @@ class _Reader:
         if "ignore" in top:
             changes["ignore"] = tuple(self.read_ignore(entry) for entry in self.sequence(top["ignore"], "ignore"))
         if "keep_disabled" in top:
-            kept = {}
-            for entry in self.sequence(top["keep_disabled"], "keep_disabled"):
-                fields_ = self.mapping(entry, "a keep_disabled entry", ("job", "reason"))
-                if "job" not in fields_ or "reason" not in fields_:
-                    raise self.fail(entry, "a keep_disabled entry needs both 'job' and 'reason'",
-                                    "say which job stays disabled and why")
-                kept[self.string(fields_["job"], "keep_disabled.job")] = self.string(fields_["reason"], "keep_disabled.reason")
-            changes["keep_disabled"] = kept
+            changes["keep_disabled"] = self.read_keep_disabled(top["keep_disabled"])
+
         if "rules" in top:
             changes.update(self.read_rules(top["rules"]))
         if "scaffold" in top:
             changes["scaffold"] = self.read_scaffold(top["scaffold"])
-        return replace(config, **changes)
+        return replace(Config(path=self.path), **changes)
+
+    def read_keep_disabled(self, node: yaml.Node) -> dict[str, str]:
+        reasons = {}
+        for entry in self.sequence(node, "keep_disabled"):
+            fields_ = self.mapping(entry, "a keep_disabled entry", ("job", "reason"))
+            if "job" not in fields_ or "reason" not in fields_:
+                raise self.fail(entry, "a keep_disabled entry needs both 'job' and 'reason'",
+                                "say which job stays disabled and why")
+            job = self.string(fields_["job"], "keep_disabled.job")
+            reasons[job] = self.string(fields_["reason"], "keep_disabled.reason")
+        return reasons
 
     def read_registry(self, node: yaml.Node) -> RegistrySettings:
         known = ("url", "snapshot", "list_function", "page_function", "page_size", "table", "timeout",

@@ -1,7 +1,7 @@
 """crongate's exceptions, and the one place that maps them to exit codes.
 
-Every error that the user can cause or fix is a ``CrongateError``. Its message says what
-failed, on which file, line or value, and ``hint`` says what to do next. Messages never
+Every error that the user can cause or fix is a ``CrongateError``. Its message names what
+failed, on which file, line or value, and ``hint`` gives the next step. Messages never
 contain a secret: deploy keys and webhook URLs are redacted where they enter.
 """
 
@@ -14,7 +14,7 @@ EXIT_TARGET = 3
 
 
 class CrongateError(Exception):
-    """Base class. ``exit_code`` says how the CLI ends when this escapes a command."""
+    """Base class. ``exit_code`` is the CLI's exit code when this escapes a command."""
 
     exit_code = EXIT_USAGE
 
@@ -52,7 +52,7 @@ class PlanError(CrongateError):
 
 
 class TargetError(CrongateError):
-    """The deployment could not be asked: unreachable, timed out, rejected, or answered nonsense."""
+    """The deployment could not be read: unreachable, timed out, rejected, or a reply that is not Convex's."""
 
     exit_code = EXIT_TARGET
 

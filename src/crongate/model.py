@@ -101,7 +101,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the static pass read from the app's code."""
+    """The static pass's reading of the app's code: cron jobs, migrations and findings."""
 
     root: str  # project root, as given by the user
     crons_file: str  # path of crons.ts relative to root

@@ -87,7 +87,7 @@ def redact_value(value: Any) -> Any:
 
     Reporters escape text for their format (``:`` becomes ``%3A`` in a GitHub annotation,
     ``_`` becomes ``\\_`` in Markdown), and an escaped secret no longer matches the patterns
-    that find it. So the data is redacted before any reporter sees it. Frozen dataclasses
+    that find it. So the data is redacted before any reporter renders it. Frozen dataclasses
     are rebuilt with ``dataclasses.replace``; other objects are returned as they are.
     """
     if isinstance(value, enum.Enum):

@@ -39,9 +39,9 @@ class FieldMap:
 
 
 class RegistrySource(abc.ABC):
-    """Where registry rows come from: a live deployment or an export snapshot."""
+    """A source of registry rows: a live deployment or an export snapshot."""
 
-    #: What to show the user: a deployment URL or a file path, never a secret.
+    #: The source as shown to the user: a deployment URL or a file path, never a secret.
     label: str
 
     #: The time the rows describe, in UTC. It is None for a live deployment, which is
@@ -64,7 +64,7 @@ def row_from_document(document: Mapping[str, Any], field_map: FieldMap) -> Regis
     Raises ValueError, naming the field, when a field has a type no registry would store.
     """
     # NOTE: the caller turns the ValueError into a SnapshotError or ProtocolError that names
-    # the source and the document, since only it knows which one this is.
+    # the source and the document, since only the caller has that context.
     def text(attribute: str) -> str | None:
         value = document.get(getattr(field_map, attribute))
         if value is None:

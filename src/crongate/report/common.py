@@ -234,7 +234,7 @@ def verdict_text(result: CheckResult) -> str:
     tally = counts(result)
     pending = f" ({tally['pending']} {PENDING_LABEL})" if tally["pending"] else ""
     if result.ignored:
-        # Ignored findings leave no other trace, so a reviewer sees at least how many there were.
+        # Ignored findings leave no other trace, so the verdict shows at least how many there were.
         pending += f" ({plural(result.ignored, 'finding')} ignored by crongate.yml)"
 
     if tally["error"] == 0 and tally["warning"] == 0:
