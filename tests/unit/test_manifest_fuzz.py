@@ -213,7 +213,7 @@ def _assert_well_formed(reading: CronsReading) -> None:
         assert finding.message
 
 
-@settings(derandomize=True, max_examples=150, **COMMON_SETTINGS)
+@settings(derandomize=True, max_examples=600, **COMMON_SETTINGS)
 @given(crons_files())
 def test_generated_files_read_back(generated: tuple[str, list[GeneratedJob], list[int]]) -> None:
     source, expected_jobs, lines = generated
@@ -225,7 +225,7 @@ def test_generated_files_read_back(generated: tuple[str, list[GeneratedJob], lis
     assert reading.has_default_export
 
 
-@settings(derandomize=True, max_examples=100, **COMMON_SETTINGS)
+@settings(derandomize=True, max_examples=400, **COMMON_SETTINGS)
 @given(crons_files(), st.data())
 def test_truncated_files_never_raise(generated: tuple[str, list[GeneratedJob], list[int]],
                                      data: st.DataObject) -> None:
@@ -238,7 +238,7 @@ EDIT_CHARACTERS = st.sampled_from(list("{}()[]`'\"\\/*,;.:!?$ \n") + ["${", "//"
                                                                     "\u2028", "\ud7ff", "é"])
 
 
-@settings(derandomize=True, max_examples=150, **COMMON_SETTINGS)
+@settings(derandomize=True, max_examples=800, **COMMON_SETTINGS)
 @given(crons_files(), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), EDIT_CHARACTERS),
                                min_size=1, max_size=8))
 def test_edited_files_never_raise(generated: tuple[str, list[GeneratedJob], list[int]],
@@ -278,7 +278,7 @@ def test_deep_nesting_never_raises(wrapper: tuple[str, str], depth: int, place: 
     assert len(reading.jobs) + len(reading.findings) >= 1
 
 
-@settings(derandomize=True, max_examples=40, **COMMON_SETTINGS)
+@settings(derandomize=True, max_examples=200, **COMMON_SETTINGS)
 @given(st.binary(max_size=400))
 def test_random_bytes_raise_only_manifest_error(tmp_path_factory: pytest.TempPathFactory,
                                                 content: bytes) -> None:
