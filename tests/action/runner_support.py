@@ -9,20 +9,15 @@ hidden from the log. The escapes are those of @actions/core's ``escapeData`` and
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from example_deployment import example_rows as example_rows  # re-exported for the action tests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO_ROOT / "examples" / "convex-app"
-SNAPSHOT_ROWS = EXAMPLE / "snapshot" / "systemJobs.jsonl"
 SHARED_SCHEMAS = REPO_ROOT / ".." / "shared" / "schemas"
 
-# When the example's snapshot was taken: its file name in Unix nanoseconds, divided by 10**6.
-SNAPSHOT_TIME_MS = 1796307600000
-TIME_FIELDS = ("_creationTime", "createdAt", "updatedAt", "lastRunAt")
 
 # A canary in the shape of a Convex deploy key. Neither it nor its secret part may appear
 # in any output.
@@ -108,20 +103,6 @@ def parse_output(output: str) -> StepLog:
     assert stop_token is None, "a ::stop-commands:: block was never closed"
     return log
 
-
-def example_rows() -> list[dict[str, Any]]:
-    """Return the example snapshot's rows with every time moved so that the snapshot was taken now."""
-    shift = time.time() * 1000 - SNAPSHOT_TIME_MS
-    rows = []
-    for line in SNAPSHOT_ROWS.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        for name in TIME_FIELDS:
-            if isinstance(row.get(name), (int, float)):
-                row[name] = row[name] + shift
-        rows.append(row)
-    return rows
 
 
 _CRONS_HEADER = (
