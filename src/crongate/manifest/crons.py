@@ -765,12 +765,16 @@ def _describe(value: Any) -> str:
 
 
 def _iter_nodes_with_depth(root: tree_sitter.Node):
-    """Yield (node, depth in the tree) in source order, without recursion."""
+    """Yield (named node, depth in the tree) in source order, without recursion.
+
+    Anonymous nodes (punctuation, keywords) are leaves, so leaving them out changes no
+    named node's depth and halves the nodes visited.
+    """
     stack = [(root, 0)]
     while stack:
         node, depth = stack.pop()
         yield node, depth
-        stack.extend((child, depth + 1) for child in reversed(node.children))
+        stack.extend((child, depth + 1) for child in reversed(node.named_children))
 
 
 def _where(node: tree_sitter.Node) -> str:

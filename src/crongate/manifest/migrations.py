@@ -29,7 +29,7 @@ from crongate.manifest.evaluator import (
     UNDEFINED,
     call_arguments,
     find_unknown,
-    iter_nodes,
+    iter_named_nodes,
     key_text,
     named_children,
     to_json,
@@ -220,7 +220,7 @@ def _handler(call: Node) -> Node | None:
 
 def _inserts(module: Module, handler: Node, table: str) -> Iterator[Node]:
     """Yield the ``<ctx>.db.insert(table, document)`` calls in the handler."""
-    for node in iter_nodes(handler):
+    for node in iter_named_nodes(handler):
         if node.type != "call_expression":
             continue
         callee = node.child_by_field_name("function")
