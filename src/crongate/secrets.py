@@ -88,22 +88,32 @@ def redact_value(value: Any) -> Any:
     Reporters escape text for their format (``:`` becomes ``%3A`` in a GitHub annotation,
     ``_`` becomes ``\\_`` in Markdown), and an escaped secret no longer matches the patterns
     that find it. So the data is redacted before any reporter renders it. Frozen dataclasses
-    are rebuilt with ``dataclasses.replace``; other objects are returned as they are.
+    are rebuilt with ``dataclasses.replace``; other objects are returned as they are. A value
+    with nothing to redact is returned itself, so the common case copies nothing.
     """
     if isinstance(value, enum.Enum):
         return value  # a str-valued enum such as Severity must stay an enum
     if isinstance(value, str):
-        return redact(value)
+        cleaned = redact(value)
+        return value if cleaned == value else cleaned
     if isinstance(value, (list, tuple)):
         items = [redact_value(item) for item in value]
+        if all(new is old for new, old in zip(items, value)):
+            return value
         return type(value)(items) if isinstance(value, list) or type(value) is tuple else value
     if isinstance(value, Mapping):
-        return {redact_value(key): redact_value(item) for key, item in value.items()}
+        pairs = [(redact_value(key), redact_value(item), key, item) for key, item in value.items()]
+        if all(new_key is key and new_item is item for new_key, new_item, key, item in pairs):
+            return value
+        return {new_key: new_item for new_key, new_item, _, _ in pairs}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            field.name: redact_value(getattr(value, field.name))
-            for field in dataclasses.fields(value)
-            if field.init
-        }
-        return dataclasses.replace(value, **changes)
+        changes = {}
+        for field in dataclasses.fields(value):
+            if not field.init:
+                continue
+            current = getattr(value, field.name)
+            cleaned = redact_value(current)
+            if cleaned is not current:
+                changes[field.name] = cleaned
+        return dataclasses.replace(value, **changes) if changes else value
     return value
