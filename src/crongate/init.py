@@ -31,6 +31,7 @@ from tree_sitter import Node
 from crongate.config import CONFIG_NAMES, ScaffoldSettings, find_config
 from crongate.errors import CrongateError, ManifestError, UsageError
 from crongate.manifest.evaluator import (
+    exported_calls,
     call_arguments,
     key_text,
     member_name,
@@ -241,24 +242,9 @@ def _uses_table(source: bytes, table: str) -> bool:
 def exported_functions(source: bytes) -> tuple[ExportedFunction, ...]:
     """List ``export const name = <kind>({args: {...}, ...})`` declarations with their argument names."""
     root = parse_typescript(source).root_node
-    found = []
-    for statement in named_children(root):
-        if statement.type != "export_statement":
-            continue
-        declaration = statement.child_by_field_name("declaration")
-        if declaration is None or declaration.type != "lexical_declaration":
-            continue
-        for declarator in named_children(declaration):
-            name = declarator.child_by_field_name("name")
-            value = declarator.child_by_field_name("value")
-            if name is None or value is None or unwrap(value).type != "call_expression":
-                continue
-            call = unwrap(value)
-            callee = call.child_by_field_name("function")
-            if callee is None or callee.type != "identifier":
-                continue
-            found.append(ExportedFunction(node_text(name), node_text(callee), _argument_names(call)))
-    return tuple(found)
+    return tuple(
+        ExportedFunction(name, callee, _argument_names(call)) for name, callee, call in exported_calls(root)
+    )
 
 
 def _argument_names(call: Node) -> tuple[str, ...]:

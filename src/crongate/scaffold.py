@@ -38,6 +38,7 @@ from crongate.config import Config, ScaffoldSettings
 from crongate.errors import ManifestError, UsageError
 from crongate.keys import keys_for_cron_name, new_row_key, slugify
 from crongate.manifest.evaluator import (
+    exported_calls,
     call_arguments,
     iter_nodes,
     key_text,
@@ -436,38 +437,26 @@ def _pattern_from_migration(
 def _migrations_in(root: Node, table: str, key_field: str) -> list[tuple[str, Node, Node, Node]]:
     """Return (name, wrapper call, inserted object, handler) for each exported migration."""
     found = []
-    for statement in named_children(root):
-        if statement.type != "export_statement":
+    for name, _callee, call in exported_calls(root):
+        arguments = call_arguments(call)
+        if not arguments or unwrap(arguments[0]).type != "object":
             continue
-        declaration = statement.child_by_field_name("declaration")
-        if declaration is None or declaration.type != "lexical_declaration":
+        handler = _handler_of(unwrap(arguments[0]))
+        if handler is None:
             continue
-        for declarator in named_children(declaration):
-            name = declarator.child_by_field_name("name")
-            value = declarator.child_by_field_name("value")
-            if name is None or value is None or unwrap(value).type != "call_expression":
+        for node in iter_nodes(handler):
+            if node.type != "call_expression" or member_name(node) != "insert":
                 continue
-            call = unwrap(value)
-            callee = call.child_by_field_name("function")
-            arguments = call_arguments(call)
-            if callee is None or callee.type != "identifier" or not arguments or unwrap(arguments[0]).type != "object":
+            insert_arguments = call_arguments(node)
+            if len(insert_arguments) < 2 or insert_arguments[0].type != "string":
                 continue
-            handler = _handler_of(unwrap(arguments[0]))
-            if handler is None:
-                continue
-            for node in iter_nodes(handler):
-                if node.type != "call_expression" or member_name(node) != "insert":
-                    continue
-                insert_arguments = call_arguments(node)
-                if len(insert_arguments) < 2 or insert_arguments[0].type != "string":
-                    continue
-                document = unwrap(insert_arguments[1])
-                if string_value(insert_arguments[0]) == table and document.type == "object" and any(
-                    member.type == "pair" and key_text(member.child_by_field_name("key")) == key_field
-                    for member in named_children(document)
-                ):
-                    found.append((node_text(name), call, document, handler))
-                    break
+            document = unwrap(insert_arguments[1])
+            if string_value(insert_arguments[0]) == table and document.type == "object" and any(
+                member.type == "pair" and key_text(member.child_by_field_name("key")) == key_field
+                for member in named_children(document)
+            ):
+                found.append((name, call, document, handler))
+                break
     return found
 
 

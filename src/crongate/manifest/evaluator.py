@@ -285,6 +285,30 @@ def key_text(node: tree_sitter.Node | None) -> str | None:
     return None
 
 
+def exported_calls(root: tree_sitter.Node) -> Iterator[tuple[str, str, tree_sitter.Node]]:
+    """Yield (export name, callee name, call) for each ``export const name = callee(...)`` at the top level.
+
+    This is how Convex functions are declared (``export const addJob = internalMutation({...})``),
+    so readers of systemJobs.ts and other function modules start here.
+    """
+    for statement in named_children(root):
+        if statement.type != "export_statement":
+            continue
+        declaration = statement.child_by_field_name("declaration")
+        if declaration is None or declaration.type != "lexical_declaration":
+            continue
+        for declarator in named_children(declaration):
+            name = declarator.child_by_field_name("name")
+            value = declarator.child_by_field_name("value")
+            if name is None or value is None or unwrap(value).type != "call_expression":
+                continue
+            call = unwrap(value)
+            callee = call.child_by_field_name("function")
+            if callee is None or callee.type != "identifier":
+                continue
+            yield node_text(name), node_text(callee), call
+
+
 def member_name(call: tree_sitter.Node) -> str | None:
     """Return ``y`` for a call ``x.y(...)``, or None for any other callee."""
     callee = call.child_by_field_name("function")
