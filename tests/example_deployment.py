@@ -1,8 +1,8 @@
 """The example app's registry as a live fake deployment.
 
-The fake gets the snapshot's rows with every time moved forward so that the snapshot was
-taken now, and migrations whose rows are what crongate's own reader finds in the
-example's ``systemJobs.ts``, so the fake cannot drift from the app it stands for.
+The fake gets the snapshot's rows, with every time moved forward as if the snapshot were
+taken now. Its migrations insert the rows that crongate's own reader finds in the example's
+``systemJobs.ts``, so the fake cannot drift from the app it represents.
 """
 
 from __future__ import annotations

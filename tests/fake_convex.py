@@ -238,7 +238,7 @@ class FakeDeployment:
     ``url`` is then ``http://127.0.0.1:<port>``. ``restricted_keys`` are valid admin keys
     that may not run internal functions (403 ``OperationNotPermitted``), as a deploy key
     made without the runInternal* permissions. ``latency`` (seconds) delays every reply,
-    as the network between CI and a cloud deployment does; the wait happens outside the
+    as the network between CI and a cloud deployment does. The wait happens outside the
     mutation lock, so concurrent requests wait in parallel.
     """
 

@@ -246,8 +246,8 @@ def effect_in_place(action: Action, rows: Sequence[RegistryRow], fields: FieldMa
     if action.kind == "enable":
         return bool(matching) and all(row.enabled is True for row in matching)
     if action.kind == "upsert":
-        wanted = action.args.get(fields.schedule)
-        return bool(matching) and all(_same_schedule(row.schedule, wanted) for row in matching)
+        expected = action.args.get(fields.schedule)
+        return bool(matching) and all(_same_schedule(row.schedule, expected) for row in matching)
     if action.kind == "delete":
         return not matching
     return False
@@ -267,12 +267,12 @@ def _rows_with_key(rows: Sequence[RegistryRow], key: str | None) -> list[Registr
     return [row for row in rows if key is not None and row.key == key]
 
 
-def _same_schedule(stored: Any, wanted: Any) -> bool:
-    if canonical_json(stored) == canonical_json(wanted):
+def _same_schedule(stored: Any, expected: Any) -> bool:
+    if canonical_json(stored) == canonical_json(expected):
         return True
     from crongate import schedule as schedules
 
     try:
-        return schedules.schedule_from_registry(stored).same_times(schedules.schedule_from_registry(wanted))
+        return schedules.schedule_from_registry(stored).same_times(schedules.schedule_from_registry(expected))
     except schedules.InvalidSchedule:
         return False

@@ -15,7 +15,7 @@ What is read, and from where:
   ``scaffold.categories``.
 
 The rendered file is accepted by ``crongate.config.load_config``. Nothing here writes except
-``write_config``, which never replaces an existing file unless told to.
+``write_config``, which replaces an existing file only when ``force`` is set.
 """
 
 from __future__ import annotations

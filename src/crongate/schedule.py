@@ -427,7 +427,10 @@ class Schedule:
         ))
 
     def describe(self) -> str:
-        """Describe the schedule in English, for example "daily at 06:00 UTC". Never raises."""
+        """Describe the schedule in English, for example "daily at 06:00 UTC".
+
+        Never raises; tests/unit/test_schedule_properties.py checks this on random schedules.
+        """
         try:
             return _describe(self)
         except Exception:  # noqa: BLE001 - a description must never break a report

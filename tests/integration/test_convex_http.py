@@ -316,7 +316,7 @@ def test_connection_refused():
 
 
 def test_dns_failure_unreachable():
-    # A mock transport stands in for the resolver, so the test sends no DNS query.
+    # A mock transport replaces the resolver, so the test sends no DNS query.
     def fail(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
 

@@ -194,7 +194,7 @@ def test_check_static_clean(outputs: Outputs) -> None:
 
 def test_webhook_as_cron_name_clean(outputs: Outputs, deployment: FakeDeployment) -> None:
     # Annotation properties escape ":" and Markdown escapes "_", so a secret must be redacted
-    # before a reporter escapes it; the Discord token has an underscore for that reason.
+    # before a reporter escapes it. The Discord token contains an underscore to test that.
     crons = outputs.project / "convex" / "crons.ts"
     registration = f'crons.interval("{DISCORD_WEBHOOK}", {{ minutes: 5 }}, internal.traffic.sync);\n'
     crons.write_text(crons.read_text(encoding="utf-8").replace("export default crons;",

@@ -43,7 +43,7 @@ ignore:
     reason: new jobs
 keep_disabled:
   - job: heavy-export
-    reason: paused until the data team asks
+    reason: paused until the data team needs it again
 rules:
   stale:
     periods: 5
@@ -70,7 +70,7 @@ scaffold:
     assert config.registry.fields.name == "name"
     assert config.key_map == {"AI Proxy Orchestrator": "ai-proxy"}
     assert [entry.job for entry in config.ignore] == ["legacy", None]
-    assert config.keep_disabled == {"heavy-export": "paused until the data team asks"}
+    assert config.keep_disabled == {"heavy-export": "paused until the data team needs it again"}
     assert config.stale_periods == 5
     assert config.failing_error_rate == 0.25
     assert config.failing_min_runs == 10

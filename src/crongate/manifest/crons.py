@@ -153,7 +153,8 @@ def read_crons_file(path: Path, root: Path) -> CronsReading:
 
 def read_crons_source(source: str, file: str, base_dir: Path | None = None,
                       root: Path | None = None) -> CronsReading:
-    """Read the cron jobs of ``crons.ts`` source text. Never raises on any source text.
+    """Read the cron jobs of ``crons.ts`` source text. Never raises on any source text
+    (tests/unit/test_manifest_fuzz.py checks this on generated and mutated files).
 
     ``file`` is the path reported in locations. ``base_dir`` is the functions directory
     (the directory of crons.ts): relative imports and target modules are looked up there.

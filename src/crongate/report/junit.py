@@ -3,8 +3,8 @@
 One testsuite contains one testcase per cron job (classname ``crongate.<crons file stem>``),
 one per orphaned row (classname ``crongate.registry``) and one ``manifest`` testcase per
 file for findings that no job or row owns. Findings at or above ``--fail-on`` become
-``failure`` elements; a testcase whose only findings are pending becomes ``skipped``;
-warnings below ``--fail-on`` and pending findings are listed in ``system-out``.
+``failure`` elements. A testcase whose only findings are pending becomes ``skipped``.
+Warnings below ``--fail-on`` and pending findings are listed in ``system-out``.
 
 Each testcase carries ``file`` and ``line`` attributes, which mikepenz/action-junit-report
 and EnricoMi/publish-unit-test-result-action use to place annotations. The Jenkins JUnit
